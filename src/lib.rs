@@ -1,0 +1,3 @@
+//! meshgen: a mesh profile in, the deterministic Istio + Knative manifest set out.
+
+pub mod istio;
