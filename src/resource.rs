@@ -21,7 +21,12 @@ impl Identity {
     /// Reads the identity from an object's `apiVersion`, `kind` and `metadata`; missing parts
     /// are empty strings (validation reports them).
     pub fn of(object: &Value) -> Identity {
-        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+        let text = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
         let (group, version) = match text("/apiVersion").split_once('/') {
             Some((group, version)) => (group.to_owned(), version.to_owned()),
             None => (String::new(), text("/apiVersion").to_owned()),
@@ -62,7 +67,10 @@ pub struct Resource {
 
 impl Resource {
     pub fn new(component: impl Into<String>, object: Value) -> Resource {
-        Resource { component: component.into(), object }
+        Resource {
+            component: component.into(),
+            object,
+        }
     }
 
     pub fn identity(&self) -> Identity {

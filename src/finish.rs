@@ -1,0 +1,218 @@
+//! Finishing: what every rendered object gets before it is written — meshgen's label, the Argo
+//! CD sync waves and sync options, a canonical key order — and the fixed install order of the
+//! whole set. Also the last consistency check: no two objects with one identity.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::profile::Argocd;
+use crate::resource::Resource;
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "meshgen";
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+
+/// Argo CD sync wave of a component: CRDs, then the control plane (injection and validation
+/// webhooks must answer before anything is injected), then namespaces, then gateways and
+/// Knative's configuration, then policies.
+fn sync_wave(component: &str) -> i32 {
+    match component {
+        "crds" => -3,
+        "base" | "istiod" | "istio-cni" | "ztunnel" => -2,
+        "namespaces" => -1,
+        "security" | "telemetry" => 1,
+        _ => 0,
+    }
+}
+
+/// Objects other tools also write: Knative creates its namespaces and ConfigMaps, so meshgen
+/// applies partial objects server-side and does not claim them with its label.
+fn is_shared(resource: &Resource) -> bool {
+    matches!(resource.component.as_str(), "namespaces" | "knative")
+}
+
+/// Upstream files included verbatim: no meshgen label.
+fn is_upstream(resource: &Resource) -> bool {
+    resource.component == "crds"
+}
+
+fn sync_options(resource: &Resource) -> Vec<&'static str> {
+    let identity = resource.identity();
+    let mut options = Vec::new();
+    // CRDs exceed the client-side-apply annotation limit; shared objects must not have their
+    // other owners' fields wiped; Gateways carry listeners net-gateway-api appends.
+    if is_upstream(resource) || is_shared(resource) || identity.kind == "Gateway" {
+        options.push("ServerSideApply=true");
+    }
+    // Custom resources whose CRDs the same sync installs fail the dry run otherwise.
+    if identity.group.ends_with(".istio.io") || identity.group == "gateway.networking.k8s.io" {
+        options.push("SkipDryRunOnMissingResource=true");
+    }
+    options
+}
+
+/// Install-order rank of a kind: namespaces, CRDs, service accounts and RBAC, configuration,
+/// services, workloads, webhooks, then custom resources.
+fn kind_rank(group: &str, kind: &str) -> u8 {
+    match (group, kind) {
+        ("", "Namespace") => 0,
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => 1,
+        ("", "ServiceAccount") => 2,
+        ("rbac.authorization.k8s.io", "ClusterRole") => 3,
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => 4,
+        ("rbac.authorization.k8s.io", "Role") => 5,
+        ("rbac.authorization.k8s.io", "RoleBinding") => 6,
+        ("", "ConfigMap") => 7,
+        ("", "Secret") => 8,
+        ("", "Service") => 9,
+        ("apps", "DaemonSet") => 10,
+        ("apps", "Deployment") => 11,
+        ("autoscaling", "HorizontalPodAutoscaler") => 12,
+        ("policy", "PodDisruptionBudget") => 13,
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => 14,
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => 15,
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => 16,
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => 17,
+        _ => 18,
+    }
+}
+
+/// Labels, annotations, key order and install order for the whole set.
+pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resource>> {
+    for resource in &mut resources {
+        let shared = is_shared(resource);
+        let upstream = is_upstream(resource);
+        let wave = sync_wave(&resource.component);
+        let options = sync_options(resource);
+        let Some(metadata) = resource
+            .object
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if !shared && !upstream {
+            entry_map(metadata, "labels").insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
+        }
+        if argocd.sync_waves {
+            entry_map(metadata, "annotations").insert(SYNC_WAVE.into(), wave.to_string().into());
+        }
+        if argocd.server_side_apply && !options.is_empty() {
+            entry_map(metadata, "annotations")
+                .insert(SYNC_OPTIONS.into(), options.join(",").into());
+        }
+    }
+    for resource in &mut resources {
+        canonicalize(&mut resource.object);
+    }
+    resources.sort_by_cached_key(|resource| {
+        let identity = resource.identity();
+        (
+            kind_rank(&identity.group, &identity.kind),
+            identity.group.clone(),
+            identity.kind.clone(),
+            identity.namespace.clone(),
+            identity.name.clone(),
+        )
+    });
+    let duplicates: Vec<Diagnostic> = resources
+        .windows(2)
+        .filter(|pair| {
+            let (a, b) = (pair[0].identity(), pair[1].identity());
+            (a.group, a.kind, a.namespace, a.name) == (b.group, b.kind, b.namespace, b.name)
+        })
+        .map(|pair| {
+            Diagnostic::new(format!(
+                "`{}` is rendered twice (by `{}` and `{}`)",
+                pair[1].identity(),
+                pair[0].component,
+                pair[1].component
+            ))
+            .help("an overlay adds an object the profile already renders; patch it instead")
+        })
+        .collect();
+    if !duplicates.is_empty() {
+        return Err(Error::Inputs(duplicates));
+    }
+    Ok(resources)
+}
+
+fn entry_map<'a>(metadata: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = metadata
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut().expect("just made an object")
+}
+
+/// `apiVersion`, `kind`, `metadata` first; in metadata `name`, `namespace`, `labels`,
+/// `annotations` first, labels and annotations sorted; everything else keeps template order.
+pub fn canonicalize(object: &mut Value) {
+    let Value::Object(map) = object else { return };
+    reorder(map, &["apiVersion", "kind", "metadata"]);
+    if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+        reorder(metadata, &["name", "namespace", "labels", "annotations"]);
+        for key in ["labels", "annotations"] {
+            if let Some(Value::Object(entries)) = metadata.get_mut(key) {
+                entries.sort_keys();
+            }
+        }
+    }
+}
+
+fn reorder(map: &mut Map<String, Value>, first: &[&str]) {
+    let mut ordered = Map::with_capacity(map.len());
+    for key in first {
+        if let Some(value) = map.remove(*key) {
+            ordered.insert((*key).to_owned(), value);
+        }
+    }
+    ordered.append(map);
+    *map = ordered;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn install_order_and_annotations() {
+        let resources = vec![
+            Resource::new(
+                "security",
+                json!({"kind": "PeerAuthentication", "apiVersion": "security.istio.io/v1", "metadata": {"name": "default", "namespace": "istio-system"}}),
+            ),
+            Resource::new(
+                "namespaces",
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "knative-serving"}}),
+            ),
+        ];
+        let finished = finish(resources, &Argocd::default()).unwrap();
+        assert_eq!(finished[0].identity().kind, "Namespace");
+        let ns = &finished[0].object["metadata"];
+        assert_eq!(ns["annotations"][SYNC_WAVE], "-1");
+        assert!(ns.get("labels").is_none(), "shared objects are not claimed");
+        let pa = &finished[1].object;
+        assert_eq!(pa["metadata"]["labels"][MANAGED_BY_LABEL], "meshgen");
+        assert_eq!(
+            pa["metadata"]["annotations"][SYNC_OPTIONS],
+            "SkipDryRunOnMissingResource=true"
+        );
+        let keys: Vec<_> = pa.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata"]);
+    }
+
+    #[test]
+    fn duplicates_are_errors() {
+        let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "b"}});
+        let resources = vec![
+            Resource::new("knative", object.clone()),
+            Resource::new("overlay", object),
+        ];
+        assert!(finish(resources, &Argocd::default()).is_err());
+    }
+}
