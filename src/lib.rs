@@ -6,6 +6,7 @@ pub mod emit;
 pub mod error;
 pub mod finish;
 pub mod istio;
+pub mod lint;
 pub mod model;
 pub mod paths;
 pub mod pipeline;

@@ -1,0 +1,486 @@
+//! The analyzers' shared view of a manifest set: each object with its identity, plus the facts
+//! several analyzers need and that only the whole set shows — rendered Namespaces and their
+//! labels, istiod revisions and revision tags, the mesh config and root namespace, the effective
+//! mTLS mode of a namespace, whether Knative and an ambient data plane are present. Everything
+//! here is derived from the objects alone; what they do not show is `None` or empty.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::istio_types::{AuthorizationPolicy, MtlsMode, PeerAuthentication, Telemetry};
+use crate::resource::Identity;
+
+/// Knative Serving's system namespace.
+pub(crate) const KNATIVE_SERVING: &str = "knative-serving";
+/// Knative Eventing's system namespace.
+pub(crate) const KNATIVE_EVENTING: &str = "knative-eventing";
+/// The Knative system namespaces.
+pub(crate) const KNATIVE_NAMESPACES: [&str; 2] = [KNATIVE_SERVING, KNATIVE_EVENTING];
+/// Istio's default root and control-plane namespace.
+pub(crate) const ISTIO_SYSTEM: &str = "istio-system";
+
+pub(crate) const LABEL_INJECTION: &str = "istio-injection";
+pub(crate) const LABEL_REV: &str = "istio.io/rev";
+pub(crate) const LABEL_DATAPLANE: &str = "istio.io/dataplane-mode";
+
+/// One object of the set.
+#[derive(Debug)]
+pub(crate) struct Object<'a> {
+    pub id: Identity,
+    pub value: &'a Value,
+}
+
+impl<'a> Object<'a> {
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.id.group == group && self.id.kind == kind
+    }
+
+    /// `metadata.labels` (string values only).
+    pub fn labels(&self) -> BTreeMap<&'a str, &'a str> {
+        string_map(self.value.pointer("/metadata/labels"))
+    }
+
+    /// `metadata.annotations` (string values only).
+    pub fn annotations(&self) -> BTreeMap<&'a str, &'a str> {
+        string_map(self.value.pointer("/metadata/annotations"))
+    }
+
+    pub fn label(&self, key: &str) -> Option<&'a str> {
+        self.value
+            .pointer("/metadata/labels")
+            .and_then(|labels| labels.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// A string at a JSON Pointer.
+    pub fn str_at(&self, pointer: &str) -> Option<&'a str> {
+        self.value.pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// The whole object through a typed struct; `None` when it does not fit (typed validation
+    /// reports why).
+    pub fn typed<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.value.clone()).ok()
+    }
+
+    /// `namespace/name` (or `name` when cluster-scoped), for messages.
+    pub fn name(&self) -> String {
+        if self.id.namespace.is_empty() {
+            self.id.name.clone()
+        } else {
+            format!("{}/{}", self.id.namespace, self.id.name)
+        }
+    }
+}
+
+fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
+    value
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A rendered istiod Deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Istiod {
+    pub namespace: String,
+    /// `default` for the default revision.
+    pub revision: String,
+}
+
+/// A parsed mesh config (ConfigMap `istio` / `istio-<rev>`, key `mesh`).
+#[derive(Debug)]
+pub(crate) struct MeshConfig<'a> {
+    pub object: &'a Object<'a>,
+    pub config: Value,
+}
+
+/// A PeerAuthentication with its typed spec.
+pub(crate) struct PeerAuth<'a> {
+    pub object: &'a Object<'a>,
+    pub policy: PeerAuthentication,
+}
+
+impl PeerAuth<'_> {
+    pub fn has_selector(&self) -> bool {
+        self.policy
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.selector.as_ref())
+            .and_then(|selector| selector.match_labels.as_ref())
+            .is_some_and(|labels| !labels.is_empty())
+    }
+
+    pub fn mode(&self) -> Option<MtlsMode> {
+        self.policy
+            .spec
+            .as_ref()?
+            .mtls
+            .as_ref()?
+            .mode
+            .filter(|mode| *mode != MtlsMode::Unset)
+    }
+}
+
+/// An AuthorizationPolicy with its typed spec.
+pub(crate) struct Authz<'a> {
+    pub object: &'a Object<'a>,
+    pub policy: AuthorizationPolicy,
+}
+
+/// Everything the analyzers look at.
+pub(crate) struct Mesh<'a> {
+    pub objects: Vec<Object<'a>>,
+    /// `meshConfig.rootNamespace` of the first mesh config that sets it, else `istio-system`.
+    pub root: String,
+    /// Rendered istiod Deployments.
+    pub istiods: Vec<Istiod>,
+}
+
+impl<'a> Mesh<'a> {
+    pub fn new(values: &'a [Value]) -> Mesh<'a> {
+        let mut mesh = Mesh {
+            objects: values
+                .iter()
+                .map(|value| Object {
+                    id: Identity::of(value),
+                    value,
+                })
+                .collect(),
+            root: String::new(),
+            istiods: Vec::new(),
+        };
+        mesh.root = mesh
+            .mesh_configs()
+            .iter()
+            .find_map(|mesh| {
+                mesh.config
+                    .get("rootNamespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| ISTIO_SYSTEM.to_owned());
+        mesh.istiods = mesh.find_istiods();
+        mesh
+    }
+
+    /// Objects of one group and kind (any version).
+    pub fn of_kind<'m>(
+        &'m self,
+        group: &'m str,
+        kind: &'m str,
+    ) -> impl Iterator<Item = &'m Object<'a>> + 'm {
+        self.objects
+            .iter()
+            .filter(move |object| object.is(group, kind))
+    }
+
+    /// The rendered Namespace object with this name.
+    pub fn namespace(&self, name: &str) -> Option<&Object<'a>> {
+        self.of_kind("", "Namespace")
+            .find(|object| object.id.name == name)
+    }
+
+    /// Rendered Namespace objects, by name.
+    pub fn namespaces(&self) -> BTreeMap<&str, &Object<'a>> {
+        self.of_kind("", "Namespace")
+            .map(|object| (object.id.name.as_str(), object))
+            .collect()
+    }
+
+    /// Whether anything in the set lives in or names this namespace.
+    pub fn mentions_namespace(&self, name: &str) -> bool {
+        self.objects.iter().any(|object| {
+            object.id.namespace == name || (object.is("", "Namespace") && object.id.name == name)
+        })
+    }
+
+    /// Knative is part of the picture: a Knative system namespace or a `*.knative.dev` object.
+    pub fn knative_present(&self) -> bool {
+        KNATIVE_NAMESPACES
+            .iter()
+            .any(|namespace| self.mentions_namespace(namespace))
+            || self
+                .objects
+                .iter()
+                .any(|object| object.id.group.ends_with(".knative.dev"))
+    }
+
+    /// Rendered istiod Deployments (`istiod`, `istiod-<rev>`).
+    fn find_istiods(&self) -> Vec<Istiod> {
+        self.of_kind("apps", "Deployment")
+            .filter(|object| object.id.name == "istiod" || object.id.name.starts_with("istiod-"))
+            .map(|object| {
+                let revision = object
+                    .label(LABEL_REV)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| match object.id.name.strip_prefix("istiod-") {
+                        Some(revision) => revision.to_owned(),
+                        None => "default".to_owned(),
+                    });
+                Istiod {
+                    namespace: object.id.namespace.clone(),
+                    revision,
+                }
+            })
+            .collect()
+    }
+
+    /// Namespaces istiod runs in.
+    pub fn istiod_namespaces(&self) -> BTreeSet<&str> {
+        self.istiods
+            .iter()
+            .map(|istiod| istiod.namespace.as_str())
+            .collect()
+    }
+
+    /// Revision tags from rendered tag webhooks (label `istio.io/tag`).
+    pub fn revision_tags(&self) -> BTreeSet<&str> {
+        self.of_kind(
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+        )
+        .filter_map(|object| object.label("istio.io/tag"))
+        .collect()
+    }
+
+    /// Parsed mesh configs: ConfigMaps `istio` or `istio-<rev>` with a `mesh` key that parses.
+    pub fn mesh_configs(&self) -> Vec<MeshConfig<'_>> {
+        self.of_kind("", "ConfigMap")
+            .filter(|object| object.id.name == "istio" || object.id.name.starts_with("istio-"))
+            .filter_map(|object| {
+                let text = object.str_at("/data/mesh")?;
+                let config: Value = serde_saphyr::from_str(text).ok()?;
+                config.is_object().then_some(MeshConfig { object, config })
+            })
+            .collect()
+    }
+
+    /// Namespaces that are not app namespaces: root, istiod's, Knative's, `kube-*`.
+    pub fn is_system_namespace(&self, name: &str) -> bool {
+        name == self.root
+            || name == ISTIO_SYSTEM
+            || self.istiod_namespaces().contains(name)
+            || KNATIVE_NAMESPACES.contains(&name)
+            || name.starts_with("kube-")
+    }
+
+    /// An ambient data plane is rendered: a ztunnel DaemonSet or an ambient namespace.
+    pub fn ambient_present(&self) -> bool {
+        self.of_kind("apps", "DaemonSet")
+            .any(|object| object.id.name == "ztunnel")
+            || self
+                .namespaces()
+                .values()
+                .any(|namespace| is_ambient(namespace))
+    }
+
+    pub fn peer_authentications(&self) -> Vec<PeerAuth<'_>> {
+        let mut policies: Vec<PeerAuth<'_>> = self
+            .of_kind("security.istio.io", "PeerAuthentication")
+            .filter_map(|object| {
+                Some(PeerAuth {
+                    object,
+                    policy: object.typed()?,
+                })
+            })
+            .collect();
+        policies.sort_by(|a, b| a.object.id.cmp(&b.object.id));
+        policies
+    }
+
+    pub fn authorization_policies(&self) -> Vec<Authz<'_>> {
+        let mut policies: Vec<Authz<'_>> = self
+            .of_kind("security.istio.io", "AuthorizationPolicy")
+            .filter_map(|object| {
+                Some(Authz {
+                    object,
+                    policy: object.typed()?,
+                })
+            })
+            .collect();
+        policies.sort_by(|a, b| a.object.id.cmp(&b.object.id));
+        policies
+    }
+
+    pub fn telemetries(&self) -> Vec<(&Object<'a>, Telemetry)> {
+        let mut all: Vec<(&Object<'a>, Telemetry)> = self
+            .of_kind("telemetry.istio.io", "Telemetry")
+            .filter_map(|object| Some((object, object.typed()?)))
+            .collect();
+        all.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        all
+    }
+
+    /// The effective namespace-wide mTLS mode of `namespace` and the policy that sets it:
+    /// the namespace's own selector-less policy, else the mesh-wide one. `None` when no rendered
+    /// policy decides it.
+    pub fn mtls_mode(&self, namespace: &str) -> Option<(MtlsMode, Identity)> {
+        let policies = self.peer_authentications();
+        let policy = namespace_peer_auth(&policies, namespace)
+            .or_else(|| namespace_peer_auth(&policies, &self.root))?;
+        Some((policy.mode()?, policy.object.id.clone()))
+    }
+
+    /// The mesh-wide mTLS mode and its policy.
+    pub fn mesh_mtls_mode(&self) -> Option<(MtlsMode, Identity)> {
+        self.mtls_mode(&self.root)
+    }
+}
+
+/// The selector-less PeerAuthentication that sets the mode of `namespace` (the first by name
+/// when there are several; MG0008 reports those).
+fn namespace_peer_auth<'m, 'p>(
+    policies: &'m [PeerAuth<'p>],
+    namespace: &str,
+) -> Option<&'m PeerAuth<'p>> {
+    policies.iter().find(|policy| {
+        policy.object.id.namespace == namespace && !policy.has_selector() && policy.mode().is_some()
+    })
+}
+
+/// The namespace has `istio.io/dataplane-mode=ambient`.
+pub(crate) fn is_ambient(namespace: &Object<'_>) -> bool {
+    namespace.label(LABEL_DATAPLANE) == Some("ambient")
+}
+
+/// The namespace is labelled for sidecar injection (`istio-injection=enabled` or `istio.io/rev`).
+pub(crate) fn is_injected(namespace: &Object<'_>) -> bool {
+    namespace.label(LABEL_INJECTION) == Some("enabled")
+        || (namespace.label(LABEL_INJECTION).is_none() && namespace.label(LABEL_REV).is_some())
+}
+
+/// The namespace's pods get a data plane: injected or ambient.
+pub(crate) fn in_mesh(namespace: &Object<'_>) -> bool {
+    is_injected(namespace) || is_ambient(namespace)
+}
+
+/// Escapes one JSON Pointer segment (RFC 6901).
+pub(crate) fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// A Kubernetes label selector (`matchLabels` + `matchExpressions`) matches these labels.
+/// Unknown operators never match.
+pub(crate) fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
+    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
+    let labels_ok = match_labels.is_none_or(|wanted| {
+        wanted.iter().all(|(key, value)| {
+            value
+                .as_str()
+                .is_some_and(|value| labels.get(key.as_str()) == Some(&value))
+        })
+    });
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+    let expressions_ok = expressions.is_none_or(|expressions| {
+        expressions.iter().all(|expression| {
+            let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
+            let values: Vec<&str> = expression
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let actual = labels.get(key);
+            match expression.get("operator").and_then(Value::as_str) {
+                Some("In") => actual.is_some_and(|actual| values.contains(actual)),
+                Some("NotIn") => actual.is_none_or(|actual| !values.contains(actual)),
+                Some("Exists") => actual.is_some(),
+                Some("DoesNotExist") => actual.is_none(),
+                _ => false,
+            }
+        })
+    });
+    labels_ok && expressions_ok
+}
+
+/// Istio's string match: exact, `prefix*`, `*suffix` or `*`.
+pub(crate) fn istio_match(pattern: &str, value: &str) -> bool {
+    if pattern == "*" {
+        true
+    } else if let Some(prefix) = pattern.strip_suffix('*') {
+        value.starts_with(prefix)
+    } else if let Some(suffix) = pattern.strip_prefix('*') {
+        value.ends_with(suffix)
+    } else {
+        pattern == value
+    }
+}
+
+/// `a/b` → `Some(("a", "b"))` when both parts are non-empty and there is exactly one `/`.
+pub(crate) fn namespaced_name(text: &str) -> Option<(&str, &str)> {
+    let (namespace, name) = text.split_once('/')?;
+    (!namespace.is_empty() && !name.is_empty() && !name.contains('/')).then_some((namespace, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn selectors_match_like_kubernetes() {
+        let labels: BTreeMap<&str, &str> = [("a", "1"), ("b", "2")].into();
+        assert!(selector_matches(&json!({}), &labels));
+        assert!(selector_matches(
+            &json!({"matchLabels": {"a": "1"}}),
+            &labels
+        ));
+        assert!(!selector_matches(
+            &json!({"matchLabels": {"a": "2"}}),
+            &labels
+        ));
+        assert!(selector_matches(
+            &json!({"matchExpressions": [{"key": "c", "operator": "DoesNotExist"}]}),
+            &labels
+        ));
+        assert!(!selector_matches(
+            &json!({"matchExpressions": [{"key": "b", "operator": "NotIn", "values": ["2"]}]}),
+            &labels
+        ));
+        assert!(!selector_matches(
+            &json!({"matchExpressions": [{"key": "b", "operator": "Bogus"}]}),
+            &labels
+        ));
+    }
+
+    #[test]
+    fn istio_string_match() {
+        assert!(istio_match("knative-*", "knative-serving"));
+        assert!(istio_match("*-serving", "knative-serving"));
+        assert!(!istio_match("knative-eventing", "knative-serving"));
+    }
+
+    #[test]
+    fn namespaced_names() {
+        assert_eq!(
+            namespaced_name("istio-system/gw"),
+            Some(("istio-system", "gw"))
+        );
+        assert_eq!(namespaced_name("gw"), None);
+        assert_eq!(namespaced_name("a/b/c"), None);
+        assert_eq!(namespaced_name("/b"), None);
+    }
+
+    #[test]
+    fn revisions_come_from_istiod_deployments() {
+        let objects = vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "istiod", "namespace": "istio-system"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "istiod-canary", "namespace": "istio-system", "labels": {"istio.io/rev": "canary"}}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),
+        ];
+        let mesh = Mesh::new(&objects);
+        let revisions: Vec<&str> = mesh
+            .istiods
+            .iter()
+            .map(|istiod| istiod.revision.as_str())
+            .collect();
+        assert_eq!(revisions, ["default", "canary"]);
+    }
+}

@@ -1,0 +1,443 @@
+//! Typed validation: every object whose kind has a Rust type — Kubernetes kinds through
+//! k8s-openapi (Kubernetes 1.35), Gateway API v1.5 standard kinds through `gateway-api`, and the
+//! Istio kinds meshgen emits through [`super::istio_types`] — is deserialised into that type and
+//! serialised back. Every field of the input that does not survive the round trip is a field the
+//! type does not know (a typo such as `/spec/replcias`); a value of the wrong type is reported
+//! where it sits. Partial objects (server-side-apply patches such as a ConfigMap with only
+//! `data`) pass: fields a type requires but the input lacks are filled with placeholders before
+//! the round trip and never reported. Kinds without a type are skipped.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::Finding;
+use super::catalogue::MG0100;
+use super::istio_types::{AuthorizationPolicy, PeerAuthentication, Telemetry};
+use super::mesh::escape;
+use crate::resource::Identity;
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypeProblem {
+    /// The type has no such field: the API server would drop it.
+    #[error("unknown field")]
+    UnknownField,
+    /// The value does not fit the type, e.g. a string where a number belongs.
+    #[error("invalid value: {0}")]
+    Invalid(String),
+}
+
+/// A field of an object that its type does not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{object}: {problem} at `{pointer}`")]
+pub struct TypeError {
+    pub object: Identity,
+    /// JSON Pointer of the field, e.g. `/spec/replcias`.
+    pub pointer: String,
+    pub problem: TypeProblem,
+}
+
+impl TypeError {
+    /// The error as an MG0100 finding, for reports that mix it with the analyzers' findings.
+    pub fn to_finding(&self) -> Finding {
+        let object = object_name(&self.object);
+        let message = match &self.problem {
+            TypeProblem::UnknownField => format!(
+                "{} `{object}` has field `{}`, which its type does not know (the API server drops it); fix the \
+                 spelling or indentation, or remove it",
+                self.object.kind, self.pointer
+            ),
+            TypeProblem::Invalid(reason) => format!(
+                "{} `{object}` field `{}` has an invalid value ({reason}); fix the value",
+                self.object.kind, self.pointer
+            ),
+        };
+        MG0100.finding(&self.object, self.pointer.clone(), message)
+    }
+}
+
+fn object_name(id: &Identity) -> String {
+    if id.namespace.is_empty() {
+        id.name.clone()
+    } else {
+        format!("{}/{}", id.namespace, id.name)
+    }
+}
+
+/// Checks every object whose kind has a type; returns the problems in input order (and, within
+/// an object, in pointer order).
+pub fn check_types(objects: &[Value]) -> Vec<TypeError> {
+    let mut errors = Vec::new();
+    for object in objects {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some((_, _, check)) = KINDS.iter().find(|(known_version, known_kind, _)| {
+            *known_version == api_version && *known_kind == kind
+        }) else {
+            continue;
+        };
+        let identity = Identity::of(object);
+        errors.extend(
+            check(object)
+                .into_iter()
+                .map(|(pointer, problem)| TypeError {
+                    object: identity.clone(),
+                    pointer,
+                    problem,
+                }),
+        );
+    }
+    errors
+}
+
+type Check = fn(&Value) -> Vec<(String, TypeProblem)>;
+
+macro_rules! k8s {
+    ($($ty:ty),* $(,)?) => {
+        [$((<$ty as k8s_openapi::Resource>::API_VERSION, <$ty as k8s_openapi::Resource>::KIND, round_trip::<$ty> as Check)),*]
+    };
+}
+
+/// Kubernetes kinds with a type.
+const KUBERNETES: [(&str, &str, Check); 33] = {
+    use k8s_openapi::api::admissionregistration::v1 as admission;
+    use k8s_openapi::api::{
+        apps, autoscaling, batch, coordination, core, networking, policy, rbac,
+    };
+    use k8s_openapi::api::{scheduling, storage};
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+    k8s![
+        core::v1::Namespace,
+        core::v1::ServiceAccount,
+        core::v1::ConfigMap,
+        core::v1::Secret,
+        core::v1::Service,
+        core::v1::Endpoints,
+        core::v1::Pod,
+        core::v1::PersistentVolumeClaim,
+        core::v1::ResourceQuota,
+        core::v1::LimitRange,
+        apps::v1::Deployment,
+        apps::v1::DaemonSet,
+        apps::v1::StatefulSet,
+        apps::v1::ReplicaSet,
+        batch::v1::Job,
+        batch::v1::CronJob,
+        autoscaling::v2::HorizontalPodAutoscaler,
+        autoscaling::v1::HorizontalPodAutoscaler,
+        policy::v1::PodDisruptionBudget,
+        rbac::v1::Role,
+        rbac::v1::RoleBinding,
+        rbac::v1::ClusterRole,
+        rbac::v1::ClusterRoleBinding,
+        admission::MutatingWebhookConfiguration,
+        admission::ValidatingWebhookConfiguration,
+        admission::ValidatingAdmissionPolicy,
+        admission::ValidatingAdmissionPolicyBinding,
+        apiextensions::CustomResourceDefinition,
+        networking::v1::NetworkPolicy,
+        networking::v1::Ingress,
+        scheduling::v1::PriorityClass,
+        storage::v1::StorageClass,
+        coordination::v1::Lease,
+    ]
+};
+
+/// Gateway API (standard channel) kinds, and the Istio kinds meshgen emits; Istio's other kinds
+/// have no type here and are skipped.
+const CUSTOM: [(&str, &str, Check); 15] = {
+    use gateway_api::apis::standard as gw;
+    [
+        (
+            "gateway.networking.k8s.io/v1",
+            "Gateway",
+            round_trip::<gw::gateways::Gateway>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "GatewayClass",
+            round_trip::<gw::gatewayclasses::GatewayClass>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            round_trip::<gw::httproutes::HttpRoute>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "GRPCRoute",
+            round_trip::<gw::grpcroutes::GrpcRoute>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "TLSRoute",
+            round_trip::<gw::tlsroutes::TlsRoute>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "ListenerSet",
+            round_trip::<gw::listenersets::ListenerSet>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "BackendTLSPolicy",
+            round_trip::<gw::backendtlspolicies::BackendTlsPolicy>,
+        ),
+        (
+            "gateway.networking.k8s.io/v1",
+            "ReferenceGrant",
+            round_trip::<gw::referencegrants::ReferenceGrant>,
+        ),
+        // v1beta1 is still served with the same schema.
+        (
+            "gateway.networking.k8s.io/v1beta1",
+            "ReferenceGrant",
+            round_trip::<gw::referencegrants::ReferenceGrant>,
+        ),
+        (
+            "security.istio.io/v1",
+            "PeerAuthentication",
+            round_trip::<PeerAuthentication>,
+        ),
+        (
+            "security.istio.io/v1beta1",
+            "PeerAuthentication",
+            round_trip::<PeerAuthentication>,
+        ),
+        (
+            "security.istio.io/v1",
+            "AuthorizationPolicy",
+            round_trip::<AuthorizationPolicy>,
+        ),
+        (
+            "security.istio.io/v1beta1",
+            "AuthorizationPolicy",
+            round_trip::<AuthorizationPolicy>,
+        ),
+        (
+            "telemetry.istio.io/v1",
+            "Telemetry",
+            round_trip::<Telemetry>,
+        ),
+        (
+            "telemetry.istio.io/v1alpha1",
+            "Telemetry",
+            round_trip::<Telemetry>,
+        ),
+    ]
+};
+
+static KINDS: std::sync::LazyLock<Vec<(&'static str, &'static str, Check)>> =
+    std::sync::LazyLock::new(|| KUBERNETES.into_iter().chain(CUSTOM).collect());
+
+/// How many absent required fields one object may need filled before we give up.
+const MAX_REPAIRS: usize = 64;
+
+/// Deserialises `original` into `T` and back; reports what got lost or did not fit.
+fn round_trip<T: DeserializeOwned + Serialize>(original: &Value) -> Vec<(String, TypeProblem)> {
+    let mut work = original.clone();
+    for _ in 0..MAX_REPAIRS {
+        match deserialize::<T>(&work) {
+            Ok(typed) => {
+                let back = match serde_json::to_value(&typed) {
+                    Ok(back) => back,
+                    Err(error) => {
+                        return vec![(String::new(), TypeProblem::Invalid(error.to_string()))];
+                    }
+                };
+                let mut lost = Vec::new();
+                collect_lost(original, &back, &mut String::new(), &mut lost);
+                return lost
+                    .into_iter()
+                    .map(|pointer| (pointer, TypeProblem::UnknownField))
+                    .collect();
+            }
+            Err((pointer, message)) => match missing_field(&message) {
+                Some(field) if fill_missing::<T>(&mut work, &pointer, field) => continue,
+                _ => return vec![(pointer, TypeProblem::Invalid(message))],
+            },
+        }
+    }
+    vec![(
+        String::new(),
+        TypeProblem::Invalid("too many required fields are missing".to_owned()),
+    )]
+}
+
+/// Deserialises, turning an error into (JSON Pointer, message).
+fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+        let mut pointer = String::new();
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    pointer.push_str(&format!("/{index}"))
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    pointer.push_str(&format!("/{}", escape(key)))
+                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        (pointer, error.into_inner().to_string())
+    })
+}
+
+/// `missing field `name`` → `name`.
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
+}
+
+/// Inserts a placeholder for a required field the input lacks, trying the shapes a field can
+/// have until the error moves on. Placeholders are never reported: only input fields are.
+fn fill_missing<T: DeserializeOwned>(work: &mut Value, pointer: &str, field: &str) -> bool {
+    let placeholders = [
+        Value::Object(Map::new()),
+        Value::Array(Vec::new()),
+        Value::from(""),
+        Value::from(0),
+        Value::from(false),
+    ];
+    let field_pointer = format!("{pointer}/{}", escape(field));
+    for placeholder in placeholders {
+        let mut candidate = work.clone();
+        let Some(parent) = candidate
+            .pointer_mut(pointer)
+            .and_then(Value::as_object_mut)
+        else {
+            return false;
+        };
+        parent.insert(field.to_owned(), placeholder);
+        let accepted = match deserialize::<T>(&candidate) {
+            Ok(_) => true,
+            Err((error_pointer, message)) => {
+                let at_placeholder = error_pointer == field_pointer
+                    || error_pointer.starts_with(&format!("{field_pointer}/"));
+                let still_missing =
+                    error_pointer == pointer && missing_field(&message) == Some(field);
+                !at_placeholder && !still_missing
+            }
+        };
+        if accepted {
+            *work = candidate;
+            return true;
+        }
+    }
+    false
+}
+
+/// Pointers of `original` (not `null`) that `back` does not have; only the outermost of a
+/// lost subtree.
+fn collect_lost(original: &Value, back: &Value, pointer: &mut String, lost: &mut Vec<String>) {
+    let length = pointer.len();
+    match original {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if value.is_null() {
+                    continue;
+                }
+                pointer.push('/');
+                pointer.push_str(&escape(key));
+                match back.get(key) {
+                    Some(back) => collect_lost(value, back, pointer, lost),
+                    None => lost.push(pointer.clone()),
+                }
+                pointer.truncate(length);
+            }
+        }
+        Value::Array(items) => {
+            for (index, value) in items.iter().enumerate() {
+                pointer.push_str(&format!("/{index}"));
+                match back.get(index) {
+                    Some(back) => collect_lost(value, back, pointer, lost),
+                    None if value.is_null() => {}
+                    None => lost.push(pointer.clone()),
+                }
+                pointer.truncate(length);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn pointers(object: Value) -> Vec<String> {
+        check_types(&[object])
+            .into_iter()
+            .map(|error| error.pointer)
+            .collect()
+    }
+
+    #[test]
+    fn deployment_typos_are_found() {
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "istiod", "namespace": "istio-system", "creationTimestamp": null, "labels": {}},
+            "spec": {
+                "replcias": 2,
+                "selector": {"matchLabels": {"app": "istiod"}},
+                "template": {"spec": {"containers": [{"name": "discovery", "ports": [{"containerPort": 8080, "protocl": "TCP"}],
+                    "resources": {"requests": {"cpu": "500m", "memory": "2048Mi"}}}]}}
+            }
+        });
+        assert_eq!(
+            pointers(deployment),
+            [
+                "/spec/replcias",
+                "/spec/template/spec/containers/0/ports/0/protocl"
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_objects_pass() {
+        assert!(pointers(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config-network", "namespace": "knative-serving"}, "data": {"ingress-class": "x"}})).is_empty());
+        // A Deployment patch without selector or containers.
+        assert!(
+            pointers(
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+            "spec": {"template": {"metadata": {"labels": {"sidecar.istio.io/inject": "false"}}}}})
+            )
+            .is_empty()
+        );
+        // A Gateway without the required gatewayClassName and listeners, with one typo.
+        assert_eq!(
+            pointers(
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "g"},
+                "spec": {"infrastructure": {"labls": {"a": "b"}}}})
+            ),
+            ["/spec/infrastructure/labls"]
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_reported_where_they_sit() {
+        let errors = check_types(&[
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": "three"}}),
+        ]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].pointer, "/spec/replicas");
+        assert!(matches!(errors[0].problem, TypeProblem::Invalid(_)));
+    }
+
+    #[test]
+    fn istio_kinds_are_typed_and_unknown_kinds_skipped() {
+        let policy = json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"rules": [{"from": [{"source": {"namespace": ["x"]}}], "to": [{"operation": {"paths": ["/metrics"]}}]}]}});
+        assert_eq!(pointers(policy), ["/spec/rules/0/from/0/source/namespace"]);
+        assert!(pointers(json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "spec": {"anything": 1}})).is_empty());
+    }
+}
