@@ -1,6 +1,8 @@
 //! meshgen: a mesh profile in, the deterministic Istio + Knative manifest set out.
 
+pub mod argocd;
 pub mod crds;
+pub mod diff;
 pub mod digest;
 pub mod emit;
 pub mod error;
@@ -8,6 +10,7 @@ pub mod finish;
 pub mod istio;
 pub mod lint;
 pub mod model;
+pub mod overlay;
 pub mod paths;
 pub mod pipeline;
 pub mod profile;

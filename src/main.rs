@@ -3,14 +3,14 @@
 //! about the mesh.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
 use meshgen::error::{Diagnostic, Error};
 use meshgen::profile::ProfileSource;
-use meshgen::{emit, paths::ProjectRoot, pipeline, profile, schema, yaml};
+use meshgen::{argocd, diff, emit, paths::ProjectRoot, pipeline, profile, schema, yaml};
 
 /// Deterministic renderer of an Istio service mesh in front of Knative, for GitOps.
 #[derive(Debug, Parser)]
@@ -24,16 +24,39 @@ struct Cli {
 enum Command {
     /// Render the manifest set of a profile, to stdout or into a directory.
     Render {
-        /// A profile file (contains `/` or ends in .yaml/.yml) or a built-in profile name.
-        #[arg(default_value = "./meshgen.yaml")]
-        profile: String,
+        #[command(flatten)]
+        input: InputArgs,
         /// Write one file per object, a kustomization.yaml and meshgen.lock into DIR.
         #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Directory every input must live in.
-        #[arg(long, value_name = "DIR", default_value = ".")]
-        root: PathBuf,
+        /// Exit 1 (naming the files) when --out wrote or deleted anything: for pre-commit, which
+        /// would otherwise let newly created files through.
+        #[arg(long, requires = "out")]
+        fail_on_change: bool,
     },
+    /// Check that DIR is exactly what `render --out DIR` would write; writes nothing.
+    ///
+    /// Exit 0 when it is; 1 with a unified diff per file and the missing and extra files when not.
+    Check {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The output directory to check.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Compare two renders (directories or YAML streams, `-` for stdin) object by object.
+    ///
+    /// Prints removed (-), added (+) and changed (~) objects with their changed fields; exit 1
+    /// when they differ.
+    Diff {
+        /// The render before.
+        old: PathBuf,
+        /// The render after.
+        new: PathBuf,
+    },
+    /// Argo CD config-management plugin commands.
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
     /// List or show profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -44,6 +67,39 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// What to render: shared by `render` and `check`.
+#[derive(Debug, clap::Args)]
+struct InputArgs {
+    /// A profile file (contains `/` or ends in .yaml/.yml) or a built-in profile name.
+    #[arg(default_value = "./meshgen.yaml")]
+    profile: String,
+    /// An overlay file, or a directory of them (applied in file-name order), after the profile's
+    /// own `overlays`. Repeatable; applied in the order given.
+    #[arg(long = "overlay", value_name = "PATH")]
+    overlays: Vec<PathBuf>,
+    /// Directory every input must live in.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+}
+
+impl InputArgs {
+    fn render(&self) -> Result<pipeline::Rendered, Error> {
+        let root = ProjectRoot::new(&self.root)?;
+        let source = ProfileSource::parse(&self.profile);
+        pipeline::render_with(&source, &root, &self.overlays)
+            .map_err(|e| default_profile_hint(&self.profile, e))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum ArgocdCommand {
+    /// Render for Argo CD: run by argocd-cmp-server in the app directory.
+    ///
+    /// Reads ARGOCD_APP_PARAMETERS (profile, overlays, mtls-mode, dataplane-mode, gateway-class)
+    /// and ARGOCD_ENV_MESHGEN_* (PROFILE, OVERLAYS, ...); prints only YAML; writes nothing.
+    Generate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,27 +130,14 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Render { profile, out, root } => {
-            let root = ProjectRoot::new(&root)?;
-            let source = ProfileSource::parse(&profile);
-            let rendered =
-                pipeline::render(&source, &root).map_err(|e| default_profile_hint(&profile, e))?;
-            match out {
-                None => print(&emit::stream(&rendered.resources)),
-                Some(out) => {
-                    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
-                    let report = emit::write_directory(&out, &plan)?;
-                    let mut stderr = std::io::stderr().lock();
-                    for path in &report.written {
-                        let _ = writeln!(stderr, "wrote {}", out.join(path).display());
-                    }
-                    for path in &report.removed {
-                        let _ = writeln!(stderr, "removed {}", out.join(path).display());
-                    }
-                    Ok(())
-                }
-            }
-        }
+        Command::Render {
+            input,
+            out,
+            fail_on_change,
+        } => render(&input, out.as_deref(), fail_on_change),
+        Command::Check { input, out } => check(&input, &out),
+        Command::Diff { old, new } => diff_renders(&old, &new),
+        Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
         Command::Profile(ProfileCommand::List) => {
             let mut text = String::new();
             for (name, source) in profile::load::BUILTIN_PROFILES {
@@ -128,6 +171,85 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&String::from_utf8_lossy(&buffer))
         }
     }
+}
+
+/// `meshgen render`: the stream to stdout, or the directory with a report of what changed.
+fn render(input: &InputArgs, out: Option<&Path>, fail_on_change: bool) -> Result<(), Error> {
+    let rendered = input.render()?;
+    let Some(out) = out else {
+        return print(&emit::stream(&rendered.resources));
+    };
+    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
+    let report = emit::write_directory(out, &plan)?;
+    let mut stderr = std::io::stderr().lock();
+    for path in &report.written {
+        let _ = writeln!(stderr, "wrote {}", out.join(path).display());
+    }
+    for path in &report.removed {
+        let _ = writeln!(stderr, "removed {}", out.join(path).display());
+    }
+    if fail_on_change && report.changed() {
+        let _ = writeln!(
+            stderr,
+            "error: {} was not up to date; meshgen wrote {} and removed {} file(s) listed above: review and stage them (git add {})",
+            out.display(),
+            report.written.len(),
+            report.removed.len(),
+            out.display()
+        );
+        return Err(Error::Findings("output changed".into()));
+    }
+    Ok(())
+}
+
+/// `meshgen check`: drift between a directory and a fresh render, writing nothing.
+fn check(input: &InputArgs, out: &Path) -> Result<(), Error> {
+    let rendered = input.render()?;
+    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
+    let drift = diff::check_directory(out, &plan)?;
+    if drift.is_clean() {
+        return Ok(());
+    }
+    print(&drift.report(out))?;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "error: {} is not what meshgen renders ({}); run `meshgen render {} --out {}` to update it",
+        out.display(),
+        drift.summary(),
+        input.profile,
+        out.display()
+    );
+    Err(Error::Findings("drift".into()))
+}
+
+/// `meshgen diff OLD NEW`.
+fn diff_renders(old: &Path, new: &Path) -> Result<(), Error> {
+    let read = |path: &Path| {
+        if path == Path::new("-") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+                .map_err(|e| Error::io("read", "standard input", e))?;
+            diff::ObjectSet::from_stream("standard input", &text)
+        } else {
+            diff::ObjectSet::from_path(path)
+        }
+    };
+    let changes = diff::diff_objects(&read(old)?, &read(new)?);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    print(&changes.report())?;
+    Err(Error::Findings("renders differ".into()))
+}
+
+/// `meshgen argocd generate`: the environment is Argo CD's interface, so read it here.
+fn argocd_generate() -> Result<(), Error> {
+    let app_dir =
+        std::env::current_dir().map_err(|e| Error::io("find", "the working directory", e))?;
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    print(&argocd::generate(&app_dir, &env)?)
 }
 
 /// `meshgen render` with no argument reads `./meshgen.yaml`; say so when it is missing.
