@@ -66,7 +66,7 @@ fn object_name(id: &Identity) -> String {
 }
 
 /// Checks every object whose kind has a type; returns the problems in input order (and, within
-/// an object, in pointer order).
+/// an object, in document order).
 pub fn check_types(objects: &[Value]) -> Vec<TypeError> {
     let mut errors = Vec::new();
     for object in objects {
