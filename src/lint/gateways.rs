@@ -148,7 +148,7 @@ fn read_config_gateway(config: &Object<'_>, findings: &mut Vec<Finding>) -> Vec<
             ));
             continue;
         }
-        let Some(item) = items[0].as_object() else {
+        let Some(item) = items.first().and_then(Value::as_object) else {
             problem(format!(
                 "ConfigMap `{name}` key `{key}`: the entry is not a mapping"
             ));
@@ -423,7 +423,7 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
                         "Gateway `{}` listener `{listener_name}` ({protocol}) becomes a Service port Knative's prober \
                          does not match by name; rename it `{}`",
                         gateway.name(),
-                        names[0]
+                        names.first().copied().unwrap_or("http")
                     ),
                 ));
             }
