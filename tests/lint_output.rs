@@ -143,7 +143,7 @@ fn type_errors_become_mg0100_findings() {
     })]);
     assert_eq!(
         errors[0].to_string(),
-        "apps/Deployment/istio-system/istiod: unknown field at `/spec/replcias`"
+        "apps/Deployment/istio-system/istiod: unknown field (did you mean `replicas`?) at `/spec/replcias`"
     );
     let finding = errors[0].to_finding();
     assert_eq!(
@@ -151,9 +151,37 @@ fn type_errors_become_mg0100_findings() {
         ("MG0100", Severity::Error)
     );
     assert_eq!(finding.pointer, "/spec/replcias");
-    assert!(
-        finding
-            .message
-            .starts_with("Deployment `istio-system/istiod` has field `/spec/replcias`")
+    assert_eq!(
+        finding.message,
+        "Deployment `istio-system/istiod` has field `/spec/replcias`, which its type does not know (the \
+         API server drops it); did you mean `replicas`?"
+    );
+
+    // Gateway API kinds suggest from their own schema; nothing close, no suggestion.
+    let errors = check_types(&[json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "g", "namespace": "istio-system"},
+        "spec": {"gatewayClassName": "istio", "listeners": [
+            {"name": "http", "port": 80, "protocol": "HTTP", "alowedRoutes": {}, "zzz": 1}
+        ]}
+    })]);
+    let problems: Vec<(&str, &TypeProblem)> = errors
+        .iter()
+        .map(|error| (error.pointer.as_str(), &error.problem))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "/spec/listeners/0/alowedRoutes",
+                &TypeProblem::UnknownField {
+                    suggestion: Some("allowedRoutes".into())
+                }
+            ),
+            (
+                "/spec/listeners/0/zzz",
+                &TypeProblem::UnknownField { suggestion: None }
+            ),
+        ]
     );
 }

@@ -7,6 +7,7 @@
 //! `data`) pass: fields a type requires but the input lacks are filled with placeholders before
 //! the round trip and never reported. Kinds without a type are skipped.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -20,9 +21,10 @@ use crate::resource::Identity;
 /// What is wrong with a field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TypeProblem {
-    /// The type has no such field: the API server would drop it.
-    #[error("unknown field")]
-    UnknownField,
+    /// The type has no such field: the API server would drop it. `suggestion` is the closest
+    /// field the type has at that place, if one is close.
+    #[error("unknown field{}", suggestion.as_ref().map(|name| format!(" (did you mean `{name}`?)")).unwrap_or_default())]
+    UnknownField { suggestion: Option<String> },
     /// The value does not fit the type, e.g. a string where a number belongs.
     #[error("invalid value: {0}")]
     Invalid(String),
@@ -43,7 +45,14 @@ impl TypeError {
     pub fn to_finding(&self) -> Finding {
         let object = object_name(&self.object);
         let message = match &self.problem {
-            TypeProblem::UnknownField => format!(
+            TypeProblem::UnknownField {
+                suggestion: Some(name),
+            } => format!(
+                "{} `{object}` has field `{}`, which its type does not know (the API server drops it); did you \
+                 mean `{name}`?",
+                self.object.kind, self.pointer
+            ),
+            TypeProblem::UnknownField { suggestion: None } => format!(
                 "{} `{object}` has field `{}`, which its type does not know (the API server drops it); fix the \
                  spelling or indentation, or remove it",
                 self.object.kind, self.pointer
@@ -241,7 +250,9 @@ static KINDS: std::sync::LazyLock<Vec<(&'static str, &'static str, Check)>> =
 const MAX_REPAIRS: usize = 64;
 
 /// Deserialises `original` into `T` and back; reports what got lost or did not fit.
-fn round_trip<T: DeserializeOwned + Serialize>(original: &Value) -> Vec<(String, TypeProblem)> {
+fn round_trip<T: DeserializeOwned + Serialize + JsonSchema>(
+    original: &Value,
+) -> Vec<(String, TypeProblem)> {
     let mut work = original.clone();
     for _ in 0..MAX_REPAIRS {
         match deserialize::<T>(&work) {
@@ -254,9 +265,16 @@ fn round_trip<T: DeserializeOwned + Serialize>(original: &Value) -> Vec<(String,
                 };
                 let mut lost = Vec::new();
                 collect_lost(original, &back, &mut String::new(), &mut lost);
+                if lost.is_empty() {
+                    return Vec::new();
+                }
+                let schema = schemars::schema_for!(T);
                 return lost
                     .into_iter()
-                    .map(|pointer| (pointer, TypeProblem::UnknownField))
+                    .map(|pointer| {
+                        let suggestion = suggest(schema.as_value(), &pointer);
+                        (pointer, TypeProblem::UnknownField { suggestion })
+                    })
                     .collect();
             }
             Err((pointer, message)) => match missing_field(&message) {
@@ -332,6 +350,66 @@ fn fill_missing<T: DeserializeOwned>(work: &mut Value, pointer: &str, field: &st
         }
     }
     false
+}
+
+/// The field of the type closest to the unknown one at `pointer`, found in the type's JSON
+/// Schema; `None` when nothing is close or the schema does not describe that place.
+fn suggest(root: &Value, pointer: &str) -> Option<String> {
+    let (parent, unknown) = pointer.rsplit_once('/')?;
+    let unknown = unknown.replace("~1", "/").replace("~0", "~");
+    let mut schema = resolve(root, root);
+    for segment in parent.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        schema = if segment.parse::<usize>().is_ok() && object_part(root, schema, "items").is_some()
+        {
+            object_part(root, schema, "items")?
+        } else {
+            object_part(root, schema, "properties")
+                .and_then(|properties| properties.get(&segment))
+                .or_else(|| object_part(root, schema, "additionalProperties"))
+                .map(|next| resolve(root, next))?
+        };
+    }
+    let properties = object_part(root, schema, "properties")?.as_object()?;
+    properties
+        .keys()
+        .map(|name| (strsim::jaro_winkler(&unknown, name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name.clone())
+}
+
+/// Follows a local `$ref` (`#/$defs/...`, `#/definitions/...`).
+fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
+    let mut current = schema;
+    for _ in 0..16 {
+        match current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|reference| reference.strip_prefix('#'))
+        {
+            Some(pointer) => match root.pointer(pointer) {
+                Some(target) => current = target,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    current
+}
+
+/// `schema[key]`, looking through `anyOf`/`oneOf`/`allOf` members (an `Option<T>` is often
+/// `anyOf: [T, null]`); resolves `$ref`s on the way.
+fn object_part<'s>(root: &'s Value, schema: &'s Value, key: &str) -> Option<&'s Value> {
+    let schema = resolve(root, schema);
+    if let Some(part) = schema.get(key).filter(|part| part.is_object()) {
+        return Some(resolve(root, part));
+    }
+    ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|combinator| schema.get(*combinator).and_then(Value::as_array))
+        .flatten()
+        .find_map(|member| object_part(root, member, key))
 }
 
 /// Pointers of `original` (not `null`) that `back` does not have; only the outermost of a
@@ -437,7 +515,12 @@ mod tests {
     fn istio_kinds_are_typed_and_unknown_kinds_skipped() {
         let policy = json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "a", "namespace": "n"},
             "spec": {"rules": [{"from": [{"source": {"namespace": ["x"]}}], "to": [{"operation": {"paths": ["/metrics"]}}]}]}});
-        assert_eq!(pointers(policy), ["/spec/rules/0/from/0/source/namespace"]);
+        let errors = check_types(&[policy]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "security.istio.io/AuthorizationPolicy/n/a: unknown field (did you mean `namespaces`?) at `/spec/rules/0/from/0/source/namespace`"
+        );
         assert!(pointers(json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "spec": {"anything": 1}})).is_empty());
     }
 }
