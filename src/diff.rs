@@ -435,8 +435,16 @@ impl ObjectDiff {
             let _ = writeln!(out, "~ {identity}");
             for change in changes {
                 match change {
+                    FieldChange::Added(path, value) if is_container(value) => {
+                        let _ = writeln!(out, "    {path}: added");
+                        block(&mut out, value);
+                    }
                     FieldChange::Added(path, value) => {
                         let _ = writeln!(out, "    {path}: added {}", short(value));
+                    }
+                    FieldChange::Removed(path, value) if is_container(value) => {
+                        let _ = writeln!(out, "    {path}: removed");
+                        block(&mut out, value);
                     }
                     FieldChange::Removed(path, value) => {
                         let _ = writeln!(out, "    {path}: removed (was {})", short(value));
@@ -464,6 +472,18 @@ impl ObjectDiff {
             self.removed.len()
         );
         out
+    }
+}
+
+fn is_container(value: &Value) -> bool {
+    matches!(value, Value::Object(m) if !m.is_empty())
+        || matches!(value, Value::Array(a) if !a.is_empty())
+}
+
+/// A structured value as indented YAML under its field line.
+fn block(out: &mut String, value: &Value) {
+    for line in yaml::to_yaml(value).lines() {
+        let _ = writeln!(out, "      {line}");
     }
 }
 
@@ -640,7 +660,7 @@ mod tests {
         assert_eq!(diff.removed, ["ConfigMap/ns/gone"]);
         assert_eq!(
             diff.report(),
-            "- ConfigMap/ns/gone\n~ apps/Deployment/ns/a\n    metadata.labels: added {\"a.b/c\":\"d\"}\n    spec.replicas: 1 -> 3\n    spec.containers[name=web].image: \"i1\" -> \"i2\"\n    spec.containers: same items, new order\n1 changed, 0 added, 1 removed\n"
+            "- ConfigMap/ns/gone\n~ apps/Deployment/ns/a\n    metadata.labels: added\n      a.b/c: d\n    spec.replicas: 1 -> 3\n    spec.containers[name=web].image: \"i1\" -> \"i2\"\n    spec.containers: same items, new order\n1 changed, 0 added, 1 removed\n"
         );
     }
 }

@@ -895,7 +895,7 @@ fn no_match(source: &Source, patch: &Patch, resources: &[Resource]) -> Diagnosti
             .any(|r| patch.target.matches_identity(&r.identity()));
     let mut help = String::new();
     if label_only {
-        help.push_str("objects with this group/version/kind/namespace/name exist, but none has matching labels; check `labelSelector`. ");
+        help.push_str("objects with this group/version/kind/namespace/name exist, but none has matching labels: check `labelSelector`; ");
     }
     help.push_str("fix the target (a patch that matches nothing is an error, so a typo cannot go unnoticed); the closest rendered objects are:");
     for identity in &nearest {
