@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use meshgen::lint::{
-    Ignore, LintOptions, Severity, TypeProblem, check_types, lint, to_json, to_text,
+    Ignore, KnativeNamespaces, LintOptions, Severity, TypeProblem, check_types, lint, lint_with,
+    to_json, to_text,
 };
 use serde_json::{Value, json};
 
@@ -183,5 +184,37 @@ fn type_errors_become_mg0100_findings() {
                 &TypeProblem::UnknownField { suggestion: None }
             ),
         ]
+    );
+}
+
+#[test]
+fn knative_can_live_in_other_namespaces() {
+    let objects = |admitted: &str| {
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kn-serving", "labels": {"istio-injection": "enabled"}}}),
+            json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                "metadata": {"name": "allow", "namespace": "shop"},
+                "spec": {"rules": [{"from": [{"source": {"namespaces": ["shop", admitted]}}]}]}}),
+        ]
+    };
+    let knative = KnativeNamespaces {
+        serving: "kn-serving".into(),
+        eventing: "kn-eventing".into(),
+    };
+    let options = LintOptions::default();
+    assert!(
+        lint_with(&objects("kn-serving"), &options, &knative)
+            .findings
+            .is_empty()
+    );
+    let report = lint_with(&objects("knative-serving"), &options, &knative);
+    assert_eq!(report.findings.len(), 1, "{}", to_text(&report));
+    assert_eq!(report.findings[0].code, "MG0001");
+    assert!(report.findings[0].message.contains("add `kn-serving` to"));
+    // With the default namespaces, nothing here is Knative.
+    assert!(
+        lint(&objects("knative-serving"), &options)
+            .findings
+            .is_empty()
     );
 }

@@ -5,7 +5,7 @@
 use super::Finding;
 use super::catalogue::{MG0004, MG0005};
 use super::istio_types::{Action, AuthorizationPolicySpec};
-use super::mesh::{KNATIVE_NAMESPACES, LABEL_DATAPLANE, Mesh, Object, escape, is_ambient};
+use super::mesh::{LABEL_DATAPLANE, Mesh, Object, escape, is_ambient};
 
 /// MG0004: Knative with an ambient data plane.
 pub(crate) fn ambient_with_knative(mesh: &Mesh<'_>) -> Vec<Finding> {
@@ -14,7 +14,8 @@ pub(crate) fn ambient_with_knative(mesh: &Mesh<'_>) -> Vec<Finding> {
     }
     let fix = "Knative does not support ambient upstream; use sidecar injection there, or acknowledge MG0004 \
                in `spec.lint.ignore` with a reason";
-    let ambient_knative: Vec<Finding> = KNATIVE_NAMESPACES
+    let ambient_knative: Vec<Finding> = mesh
+        .knative_namespaces()
         .iter()
         .filter_map(|name| mesh.namespace(name))
         .filter(|namespace| is_ambient(namespace))

@@ -354,7 +354,9 @@ pub fn catalogue_markdown() -> String {
         "`meshgen lint` runs these analyzers over a manifest set: inside `render` (errors stop the render, \
          warnings go to stderr), on a profile (`meshgen lint [PROFILE]`), or on any manifests \
          (`meshgen lint --manifests PATH...`). `meshgen lint --explain CODE` prints one entry. A finding can be \
-         acknowledged in the profile with `spec.lint.ignore: [{code: MG0004, reason: \"...\"}]`.\n\n",
+         acknowledged in the profile with `spec.lint.ignore: [{code: MG0004, reason: \"...\"}]`. The Knative \
+         system namespaces are `knative-serving` and `knative-eventing` unless the profile names others \
+         (`spec.knative.namespaces`).\n\n",
     );
     out.push_str("| Code | Name | Severity | Summary |\n| --- | --- | --- | --- |\n");
     for rule in RULES {

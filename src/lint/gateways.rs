@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Finding;
 use super::catalogue::{MG0011, MG0012};
-use super::mesh::{KNATIVE_SERVING, Mesh, Object, namespaced_name};
+use super::mesh::{Mesh, Object, namespaced_name};
 
 /// The `ingress-class` that selects net-gateway-api.
 pub(crate) const GATEWAY_API_INGRESS_CLASS: &str = "gateway-api.ingress.networking.knative.dev";
@@ -95,7 +95,7 @@ impl Entry {
 
 fn knative_config_map<'m, 'a>(mesh: &'m Mesh<'a>, name: &str) -> Option<&'m Object<'a>> {
     mesh.of_kind("", "ConfigMap")
-        .find(|object| object.id.namespace == KNATIVE_SERVING && object.id.name == name)
+        .find(|object| object.id.namespace == mesh.serving() && object.id.name == name)
 }
 
 /// Reads `config-gateway` into effective entries, reporting what net-gateway-api would reject or

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::Finding;
 use super::catalogue::{MG0006, MG0007, MG0015};
 use super::mesh::{
-    ISTIO_SYSTEM, KNATIVE_NAMESPACES, LABEL_DATAPLANE, LABEL_INJECTION, LABEL_REV, Mesh, escape,
-    in_mesh, is_ambient, selector_matches,
+    ISTIO_SYSTEM, LABEL_DATAPLANE, LABEL_INJECTION, LABEL_REV, Mesh, escape, in_mesh, is_ambient,
+    selector_matches,
 };
 
 /// MG0006: `istio-injection` with `istio.io/rev`, or injection with ambient.
@@ -104,7 +104,7 @@ pub(crate) fn discovery_selectors_exclude(mesh: &Mesh<'_>) -> Vec<Finding> {
             let needed = name == ISTIO_SYSTEM
                 || name == mesh.root
                 || istiod_namespaces.contains(name)
-                || KNATIVE_NAMESPACES.contains(&name)
+                || mesh.is_knative_namespace(name)
                 || in_mesh(namespace);
             if !needed {
                 continue;

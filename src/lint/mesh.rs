@@ -9,15 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::KnativeNamespaces;
 use super::istio_types::{AuthorizationPolicy, MtlsMode, PeerAuthentication, Telemetry};
 use crate::resource::Identity;
 
-/// Knative Serving's system namespace.
-pub(crate) const KNATIVE_SERVING: &str = "knative-serving";
-/// Knative Eventing's system namespace.
-pub(crate) const KNATIVE_EVENTING: &str = "knative-eventing";
-/// The Knative system namespaces.
-pub(crate) const KNATIVE_NAMESPACES: [&str; 2] = [KNATIVE_SERVING, KNATIVE_EVENTING];
 /// Istio's default root and control-plane namespace.
 pub(crate) const ISTIO_SYSTEM: &str = "istio-system";
 
@@ -141,10 +136,12 @@ pub(crate) struct Mesh<'a> {
     pub root: String,
     /// Rendered istiod Deployments.
     pub istiods: Vec<Istiod>,
+    /// Where Knative Serving and Eventing run.
+    pub knative: KnativeNamespaces,
 }
 
 impl<'a> Mesh<'a> {
-    pub fn new(values: &'a [Value]) -> Mesh<'a> {
+    pub fn new(values: &'a [Value], knative: &KnativeNamespaces) -> Mesh<'a> {
         let mut mesh = Mesh {
             objects: values
                 .iter()
@@ -155,6 +152,7 @@ impl<'a> Mesh<'a> {
                 .collect(),
             root: String::new(),
             istiods: Vec::new(),
+            knative: knative.clone(),
         };
         mesh.root = mesh
             .mesh_configs()
@@ -203,7 +201,7 @@ impl<'a> Mesh<'a> {
 
     /// Knative is part of the picture: a Knative system namespace or a `*.knative.dev` object.
     pub fn knative_present(&self) -> bool {
-        KNATIVE_NAMESPACES
+        self.knative_namespaces()
             .iter()
             .any(|namespace| self.mentions_namespace(namespace))
             || self
@@ -262,12 +260,31 @@ impl<'a> Mesh<'a> {
             .collect()
     }
 
+    /// Knative Serving's system namespace (`knative-serving` by default).
+    pub fn serving(&self) -> &str {
+        &self.knative.serving
+    }
+
+    /// Knative Eventing's system namespace (`knative-eventing` by default).
+    pub fn eventing(&self) -> &str {
+        &self.knative.eventing
+    }
+
+    /// The Knative system namespaces, Serving's first.
+    pub fn knative_namespaces(&self) -> [&str; 2] {
+        [self.serving(), self.eventing()]
+    }
+
+    pub fn is_knative_namespace(&self, name: &str) -> bool {
+        self.knative_namespaces().contains(&name)
+    }
+
     /// Namespaces that are not app namespaces: root, istiod's, Knative's, `kube-*`.
     pub fn is_system_namespace(&self, name: &str) -> bool {
         name == self.root
             || name == ISTIO_SYSTEM
             || self.istiod_namespaces().contains(name)
-            || KNATIVE_NAMESPACES.contains(&name)
+            || self.is_knative_namespace(name)
             || name.starts_with("kube-")
     }
 
@@ -475,7 +492,7 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "istiod-canary", "namespace": "istio-system", "labels": {"istio.io/rev": "canary"}}}),
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),
         ];
-        let mesh = Mesh::new(&objects);
+        let mesh = Mesh::new(&objects, &KnativeNamespaces::default());
         let revisions: Vec<&str> = mesh
             .istiods
             .iter()

@@ -54,6 +54,25 @@ pub struct Ignore {
     pub reason: String,
 }
 
+/// Where Knative runs; the analyzers that know Knative look there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnativeNamespaces {
+    /// Knative Serving's system namespace.
+    pub serving: String,
+    /// Knative Eventing's system namespace.
+    pub eventing: String,
+}
+
+impl Default for KnativeNamespaces {
+    /// `knative-serving` and `knative-eventing`.
+    fn default() -> Self {
+        KnativeNamespaces {
+            serving: "knative-serving".to_owned(),
+            eventing: "knative-eventing".to_owned(),
+        }
+    }
+}
+
 /// What the caller tells the analyzers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LintOptions {
@@ -111,9 +130,16 @@ impl Report {
     }
 }
 
-/// Runs every analyzer over `objects` (any order) and sorts what they find.
+/// Runs every analyzer over `objects` (any order) and sorts what they find, with Knative in
+/// its default namespaces.
 pub fn lint(objects: &[Value], options: &LintOptions) -> Report {
-    let mesh = mesh::Mesh::new(objects);
+    lint_with(objects, options, &KnativeNamespaces::default())
+}
+
+/// [`lint`] for a mesh whose Knative runs in other namespaces (the profile's
+/// `spec.knative.namespaces`).
+pub fn lint_with(objects: &[Value], options: &LintOptions, knative: &KnativeNamespaces) -> Report {
+    let mesh = mesh::Mesh::new(objects, knative);
     let mut all: Vec<Finding> = catalogue::ANALYZERS
         .iter()
         .flat_map(|analyze| analyze(&mesh))

@@ -12,8 +12,7 @@ use super::Finding;
 use super::catalogue::{MG0001, MG0002, MG0003, MG0010, MG0013};
 use super::istio_types::{MtlsMode, Rule, Source};
 use super::mesh::{
-    Authz, KNATIVE_EVENTING, KNATIVE_NAMESPACES, KNATIVE_SERVING, LABEL_DATAPLANE, LABEL_INJECTION,
-    Mesh, in_mesh, is_injected, istio_match,
+    Authz, LABEL_DATAPLANE, LABEL_INJECTION, Mesh, in_mesh, is_injected, istio_match,
 };
 
 /// The paths Knative's autoscaler and activator call on every revision pod.
@@ -165,17 +164,18 @@ fn app_policies<'m>(
 
 /// MG0001: no ALLOW policy covering an app workload admits `knative-serving`.
 pub(crate) fn knative_serving_denied(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let serving = mesh.serving();
     let policies = mesh.authorization_policies();
     app_policies(mesh, &policies)
         .into_iter()
-        .filter(|(_, covering)| !rules(covering).iter().any(|rule| from_admits(rule, KNATIVE_SERVING)))
+        .filter(|(_, covering)| !rules(covering).iter().any(|rule| from_admits(rule, serving)))
         .map(|(policy, _)| {
             MG0001.finding(
                 &policy.object.id,
                 "/spec/rules",
                 format!(
-                    "AuthorizationPolicy `{}`: no ALLOW rule for its workloads admits namespace `{KNATIVE_SERVING}`, \
-                     so the activator is denied; add `{KNATIVE_SERVING}` to `from[].source.namespaces`",
+                    "AuthorizationPolicy `{}`: no ALLOW rule for its workloads admits namespace `{serving}`, \
+                     so the activator is denied; add `{serving}` to `from[].source.namespaces`",
                     policy.object.name()
                 ),
             )
@@ -185,24 +185,25 @@ pub(crate) fn knative_serving_denied(mesh: &Mesh<'_>) -> Vec<Finding> {
 
 /// MG0002: `knative-serving` is admitted, but not on `/metrics` and `/healthz`.
 pub(crate) fn knative_probe_paths_denied(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let serving = mesh.serving();
     let policies = mesh.authorization_policies();
     app_policies(mesh, &policies)
         .into_iter()
         .filter_map(|(policy, covering)| {
             let rules = rules(&covering);
-            if !rules.iter().any(|rule| from_admits(rule, KNATIVE_SERVING)) {
+            if !rules.iter().any(|rule| from_admits(rule, serving)) {
                 return None; // MG0001
             }
             let denied: Vec<&str> = KNATIVE_PATHS
                 .into_iter()
-                .filter(|path| !rules.iter().any(|rule| from_admits(rule, KNATIVE_SERVING) && to_admits_get(rule, path)))
+                .filter(|path| !rules.iter().any(|rule| from_admits(rule, serving) && to_admits_get(rule, path)))
                 .collect();
             (!denied.is_empty()).then(|| {
                 MG0002.finding(
                     &policy.object.id,
                     "/spec/rules",
                     format!(
-                        "AuthorizationPolicy `{}`: no ALLOW rule for its workloads admits `{KNATIVE_SERVING}` on {}; \
+                        "AuthorizationPolicy `{}`: no ALLOW rule for its workloads admits `{serving}` on {}; \
                          add an ALLOW rule with `to: [{{operation: {{paths: [/metrics, /healthz]}}}}]`",
                         policy.object.name(),
                         denied.iter().map(|path| format!("`{path}`")).collect::<Vec<_>>().join(" and ")
@@ -220,7 +221,7 @@ pub(crate) fn namespace_outside_mesh(mesh: &Mesh<'_>) -> Vec<Finding> {
         .filter(|(mode, _)| *mode == MtlsMode::Strict);
     let mut findings = Vec::new();
     for (name, namespace) in mesh.namespaces() {
-        let knative = KNATIVE_NAMESPACES.contains(&name);
+        let knative = mesh.is_knative_namespace(name);
         if !knative && mesh.is_system_namespace(name) {
             continue;
         }
@@ -234,7 +235,7 @@ pub(crate) fn namespace_outside_mesh(mesh: &Mesh<'_>) -> Vec<Finding> {
             .filter(|(mode, _)| *mode == MtlsMode::Strict)
             .or_else(|| mesh_wide.clone());
         let Some((_, policy)) = strict else { continue };
-        let consequence = if name == KNATIVE_SERVING {
+        let consequence = if name == mesh.serving() {
             "the activator and autoscaler are rejected and scale-from-zero breaks"
         } else {
             "its pods' calls to STRICT workloads are rejected"
@@ -353,20 +354,20 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
         .collect();
     let net_gateway_api = mesh
         .of_kind("", "ConfigMap")
-        .any(|object| object.id.namespace == KNATIVE_SERVING && object.id.name == "config-gateway")
+        .any(|object| object.id.namespace == mesh.serving() && object.id.name == "config-gateway")
         || mesh.of_kind("", "ConfigMap").any(|object| {
-            object.id.namespace == KNATIVE_SERVING
+            object.id.namespace == mesh.serving()
                 && object.id.name == "config-network"
                 && object.str_at("/data/ingress-class")
                     == Some(super::gateways::GATEWAY_API_INGRESS_CLASS)
         });
     let mut expected = Vec::new();
-    if namespace == KNATIVE_SERVING {
+    if namespace == mesh.serving() {
         expected.push("webhook");
         if net_gateway_api {
             expected.push("net-gateway-api-webhook");
         }
-    } else if namespace == KNATIVE_EVENTING {
+    } else if namespace == mesh.eventing() {
         expected.push("eventing-webhook");
     }
     for name in expected {
@@ -386,7 +387,7 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
 pub(crate) fn knative_webhook_strict(mesh: &Mesh<'_>) -> Vec<Finding> {
     let peer_auths = mesh.peer_authentications();
     let mut findings = Vec::new();
-    for name in KNATIVE_NAMESPACES {
+    for name in mesh.knative_namespaces() {
         let Some(namespace) = mesh.namespace(name) else {
             continue;
         };
