@@ -347,7 +347,12 @@ fn apply_overrides(loaded: &mut LoadedProfile, settings: &Settings) -> Result<()
     ) -> Result<T> {
         serde_json::from_value(Value::String(setting.value.clone())).map_err(|_| {
             let list = valid.join(", ");
-            let help = match did_you_mean(&setting.value, valid.iter().copied()) {
+            let close = valid
+                .iter()
+                .find(|v| v.eq_ignore_ascii_case(&setting.value))
+                .copied()
+                .or_else(|| did_you_mean(&setting.value, valid.iter().copied()));
+            let help = match close {
                 Some(close) => format!("did you mean `{close}`? expected one of: {list}"),
                 None => format!("expected one of: {list}"),
             };
