@@ -64,21 +64,44 @@ impl fmt::Display for Diagnostic {
     /// rustc-style: message, `--> file:line:col`, the source line with a caret, then `help:`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.message)?;
+        let number = self
+            .position
+            .as_ref()
+            .map(|p| p.line.to_string())
+            .unwrap_or_default();
+        let gutter = " ".repeat(number.len().max(1));
         if let Some(position) = &self.position {
-            write!(f, "\n  --> {position}")?;
+            write!(f, "\n{gutter}--> {position}")?;
             if let Some(line) = &self.source_line {
-                let number = position.line.to_string();
-                let gutter = " ".repeat(number.len());
-                let pad =
-                    " ".repeat(usize::try_from(position.column.saturating_sub(1)).unwrap_or(0));
-                write!(f, "\n{gutter} |\n{number} | {line}\n{gutter} | {pad}^")?;
+                let column = usize::try_from(position.column.saturating_sub(1)).unwrap_or(0);
+                // Keep tabs so the caret lines up under tab-indented text.
+                let pad: String = line
+                    .chars()
+                    .take(column)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let carets = "^".repeat(token_width(line, column));
+                write!(
+                    f,
+                    "\n{gutter} |\n{number} | {line}\n{gutter} | {pad}{carets}"
+                )?;
             }
         }
         if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
+            write!(f, "\n{gutter} = help: {help}")?;
         }
         Ok(())
     }
+}
+
+/// Width of the token starting at `column` (in characters): up to the next space or `:`.
+fn token_width(line: &str, column: usize) -> usize {
+    let token = line
+        .chars()
+        .skip(column)
+        .take_while(|c| !c.is_whitespace() && *c != ':')
+        .count();
+    token.max(1)
 }
 
 /// Everything that stops a meshgen command.

@@ -89,3 +89,11 @@ fn relative_base(path: &Path) -> &'static str {
         "the working directory or the file that names it"
     }
 }
+
+/// Drops `.` components (`dir/./a.yaml` → `dir/a.yaml`) so messages show paths as people write
+/// them. `..` stays: resolving it lexically would be wrong through symlinks.
+pub fn normalize(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}

@@ -70,11 +70,11 @@ pub fn render(model: &Model) -> Result<Vec<Resource>> {
             let text = template
                 .render(&context)
                 .map_err(|e| template_error(name, &e))?;
-            let documents = yaml::parse_stream(&text).map_err(|e| Error::Template {
+            let documents = yaml::parse_manifests(&text).map_err(|e| Error::Template {
                 template: (*name).to_owned(),
                 message: format!("rendered invalid YAML: {e}\n{text}"),
             })?;
-            for (object, _) in documents {
+            for object in documents {
                 resources.push(Resource::new(*component, object));
             }
         }

@@ -260,6 +260,15 @@ pub fn parse_stream(text: &str) -> Result<Vec<(Value, Positions)>, SyntaxError> 
     Ok(documents)
 }
 
+/// Parses a stream of manifests without positions: the fast path for meshgen's own rendered
+/// templates, which are never shown to users as source. Same reading rules as [`parse_stream`].
+pub fn parse_manifests(text: &str) -> Result<Vec<Value>, SyntaxError> {
+    let options = serde_saphyr::options! { legacy_octal_numbers: true, with_snippet: false };
+    let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
+        .map_err(|e| SyntaxError::from_saphyr(&e))?;
+    Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
+}
+
 fn writer_options() -> serde_saphyr::SerializerOptions {
     // Long single-line strings (annotations, JSON) stay on one line: folding is legal but makes
     // noisy diffs.
@@ -316,6 +325,13 @@ mod tests {
     fn writer_quotes_yaml_1_1_lookalikes() {
         let text = to_yaml(&serde_json::json!({"on": "on", "v": "1.10", "o": "0755", "t": true}));
         assert_eq!(text, "\"on\": \"on\"\nv: \"1.10\"\no: \"0755\"\nt: true\n");
+    }
+
+    #[test]
+    fn fast_path_reads_like_the_positioned_one() {
+        let text = "a: on\nm: 0644\nl: [1, x]\n---\n---\nb: 2\n";
+        let positioned: Vec<Value> = parse_stream(text).unwrap().into_iter().map(|(v, _)| v).collect();
+        assert_eq!(parse_manifests(text).unwrap(), positioned);
     }
 
     #[test]

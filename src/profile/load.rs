@@ -277,7 +277,7 @@ fn read_chain(source: &ProfileSource, root: &ProjectRoot) -> Result<Vec<ParsedLa
             let extends = extends.as_str().unwrap_or_default();
             next = Some(match ProfileSource::parse(extends) {
                 ProfileSource::Path(path) => match &layer.dir {
-                    Some(dir) => ProfileSource::Path(dir.join(path)),
+                    Some(dir) => ProfileSource::Path(crate::paths::normalize(&dir.join(path))),
                     None => ProfileSource::Path(path),
                 },
                 builtin => builtin,
@@ -473,8 +473,13 @@ fn explain_type_error(pointer: &str, message: &str) -> (Diagnostic, bool, String
     if message.starts_with("unknown field") {
         let unknown = words.first().copied().unwrap_or_default();
         let expected = &words[1.min(words.len())..];
+        let escaped = unknown.replace('~', "~0").replace('/', "~1");
+        // The error path may or may not already end with the unknown key.
+        let parent = pointer
+            .strip_suffix(&format!("/{escaped}"))
+            .unwrap_or(pointer);
         let mut diagnostic =
-            Diagnostic::new(format!("unknown key `{unknown}` in {}", dotted(pointer)));
+            Diagnostic::new(format!("unknown key `{unknown}` in {}", dotted(parent)));
         let valid = expected.join(", ");
         diagnostic = match did_you_mean(unknown, expected.iter().copied()) {
             Some(close) => {
@@ -482,11 +487,7 @@ fn explain_type_error(pointer: &str, message: &str) -> (Diagnostic, bool, String
             }
             None => diagnostic.help(format!("valid keys here: {valid}")),
         };
-        let key_pointer = format!(
-            "{pointer}/{}",
-            unknown.replace('~', "~0").replace('/', "~1")
-        );
-        return (diagnostic, false, key_pointer);
+        return (diagnostic, false, format!("{parent}/{escaped}"));
     }
     if message.starts_with("unknown variant") {
         let unknown = words.first().copied().unwrap_or_default();
@@ -509,8 +510,16 @@ fn explain_type_error(pointer: &str, message: &str) -> (Diagnostic, bool, String
         );
         return (diagnostic, false, pointer.to_owned());
     }
-    let diagnostic = Diagnostic::new(format!("wrong type for {}: {message}", dotted(pointer)))
-        .help("`meshgen schema` describes every field and its type");
+    let help = if message.ends_with("expected a string") {
+        "quote the value so YAML reads it as text, e.g. `tag: \"1.30\"`"
+    } else {
+        "`meshgen schema` describes every field and its type"
+    };
+    let message = message
+        .replace("expected u32", "expected a whole number")
+        .replace("expected a boolean", "expected true or false");
+    let diagnostic =
+        Diagnostic::new(format!("wrong type for {}: {message}", dotted(pointer))).help(help);
     (diagnostic, true, pointer.to_owned())
 }
 
