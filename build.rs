@@ -12,8 +12,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
+            // A directory's mtime changes when a file is added or removed inside it.
+            println!("cargo:rerun-if-changed={}", path.display());
             collect(&path, out);
         } else {
+            println!("cargo:rerun-if-changed={}", path.display());
             out.push(path);
         }
     }

@@ -122,6 +122,14 @@ pub struct Telemetry {
 }
 
 impl Model {
+    /// Objects of `component` built in Rust rather than templated.
+    pub fn built(&self, component: &str) -> Vec<serde_json::Value> {
+        match component {
+            "istiod" => crate::istio::config_maps(&self.istio_knobs),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn from_profile(profile: &MeshProfile) -> Model {
         let spec = &profile.spec;
         let ambient = spec.dataplane.mode == DataplaneMode::Ambient;

@@ -49,37 +49,55 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// Renders every enabled component of `model`, in component order, each component's templates
-/// in file-name order.
+/// Renders every enabled component of `model`, in component order: each component's templates
+/// in file-name order, then the objects the model builds directly.
 pub fn render(model: &Model) -> Result<Vec<Resource>> {
-    let mut env = ENVIRONMENT.clone();
-    env.set_fuel(Some(
-        FUEL_BASE + FUEL_PER_NAMESPACE * model.namespaces.len() as u64,
-    ));
+    let fuel = FUEL_BASE + FUEL_PER_NAMESPACE * model.namespaces.len() as u64;
     let context = JinjaValue::from(minijinja::value::Serde(model));
     let mut resources = Vec::new();
     for component in &model.components {
-        let prefix = format!("{component}/");
-        for (name, _) in template_files()
-            .iter()
-            .filter(|(name, _)| name.starts_with(&prefix) && name.ends_with(".yaml.j2"))
-        {
-            let template = env
-                .get_template(name)
-                .map_err(|e| template_error(name, &e))?;
-            let text = template
-                .render(&context)
-                .map_err(|e| template_error(name, &e))?;
-            let documents = yaml::parse_manifests(&text).map_err(|e| Error::Template {
-                template: (*name).to_owned(),
-                message: format!("rendered invalid YAML: {e}\n{text}"),
-            })?;
-            for object in documents {
-                resources.push(Resource::new(*component, object));
-            }
-        }
+        let objects = render_templates(component, &context, fuel)?;
+        resources.extend(
+            objects
+                .into_iter()
+                .map(|object| Resource::new(*component, object)),
+        );
+        resources.extend(
+            model
+                .built(component)
+                .into_iter()
+                .map(|object| Resource::new(*component, object)),
+        );
     }
     Ok(resources)
+}
+
+/// Renders the templates of one component with `context`.
+pub fn render_templates(
+    component: &str,
+    context: &JinjaValue,
+    fuel: u64,
+) -> Result<Vec<serde_json::Value>> {
+    let mut env = ENVIRONMENT.clone();
+    env.set_fuel(Some(fuel));
+    let prefix = format!("{component}/");
+    let mut objects = Vec::new();
+    for (name, _) in template_files()
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix) && name.ends_with(".yaml.j2"))
+    {
+        let template = env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        let text = template
+            .render(context)
+            .map_err(|e| template_error(name, &e))?;
+        objects.extend(yaml::parse_manifests(&text).map_err(|e| Error::Template {
+            template: (*name).to_owned(),
+            message: format!("rendered invalid YAML: {e}\n{text}"),
+        })?);
+    }
+    Ok(objects)
 }
 
 fn template_error(name: &str, error: &minijinja::Error) -> Error {

@@ -330,7 +330,11 @@ mod tests {
     #[test]
     fn fast_path_reads_like_the_positioned_one() {
         let text = "a: on\nm: 0644\nl: [1, x]\n---\n---\nb: 2\n";
-        let positioned: Vec<Value> = parse_stream(text).unwrap().into_iter().map(|(v, _)| v).collect();
+        let positioned: Vec<Value> = parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
         assert_eq!(parse_manifests(text).unwrap(), positioned);
     }
 

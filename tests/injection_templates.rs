@@ -871,7 +871,7 @@ enum DotIs {
 }
 
 #[derive(Debug, PartialEq)]
-enum Block {
+enum Opening {
     If,
     With,
     Range,
@@ -880,7 +880,7 @@ enum Block {
 }
 
 struct Frame {
-    block: Block,
+    block: Opening,
     /// Variables in scope when the block opened.
     vars_len: usize,
     /// `.` outside the block (an `else` branch and the code after `end` see it).
@@ -1013,7 +1013,7 @@ impl Analyzer {
         Ok(())
     }
 
-    fn open(&mut self, block: Block, new_dot: DotIs, vars_len: usize) {
+    fn open(&mut self, block: Opening, new_dot: DotIs, vars_len: usize) {
         self.stack.push(Frame {
             block,
             vars_len,
@@ -1037,24 +1037,24 @@ impl Analyzer {
                 let vars_len = self.vars.len();
                 self.pipeline(&pipe, line, keyword == "range")?;
                 let (block, dot) = match keyword {
-                    "if" => (Block::If, self.dot),
+                    "if" => (Opening::If, self.dot),
                     _ if self.yields_values(&pipe) => (
                         if keyword == "with" {
-                            Block::With
+                            Opening::With
                         } else {
-                            Block::Range
+                            Opening::Range
                         },
                         DotIs::Values,
                     ),
-                    "with" => (Block::With, DotIs::Other),
-                    _ => (Block::Range, DotIs::Other),
+                    "with" => (Opening::With, DotIs::Other),
+                    _ => (Opening::Range, DotIs::Other),
                 };
                 self.open(block, dot, vars_len);
                 Ok(())
             }
             "else" => {
                 let frame = self.stack.last().ok_or("unexpected {{else}}")?;
-                if !matches!(frame.block, Block::If | Block::With | Block::Range) {
+                if !matches!(frame.block, Opening::If | Opening::With | Opening::Range) {
                     return Err("unexpected {{else}}".into());
                 }
                 self.dot = frame.outer_dot;
@@ -1095,7 +1095,7 @@ impl Analyzer {
                 }
                 // The body sees only `$`; `.` is the caller's, and every call passes the data.
                 let saved = std::mem::replace(&mut self.vars, vec![String::new()]);
-                self.open(Block::Define, DotIs::Root, 1);
+                self.open(Opening::Define, DotIs::Root, 1);
                 self.stack.last_mut().expect("frame just pushed").saved_vars = Some(saved);
                 Ok(())
             }
@@ -1117,7 +1117,7 @@ impl Analyzer {
                     }
                     self.usage.defines.insert(name.clone());
                     let saved = std::mem::replace(&mut self.vars, vec![String::new()]);
-                    self.open(Block::Block, DotIs::Root, 1);
+                    self.open(Opening::Block, DotIs::Root, 1);
                     self.stack.last_mut().expect("frame just pushed").saved_vars = Some(saved);
                 }
                 Ok(())
@@ -1130,8 +1130,8 @@ impl Analyzer {
                     .stack
                     .iter()
                     .rev()
-                    .take_while(|f| !matches!(f.block, Block::Define | Block::Block))
-                    .any(|f| f.block == Block::Range);
+                    .take_while(|f| !matches!(f.block, Opening::Define | Opening::Block))
+                    .any(|f| f.block == Opening::Range);
                 if in_range {
                     Ok(())
                 } else {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 mod values;
 
 pub use values::{
-    helm_values, injector_config, istiod_address, mesh_config, original_values, values,
+    config_maps, helm_values, injector_config, istiod_address, mesh_config, original_values, values,
 };
 
 /// The profile's Istio settings, already validated and defaulted by the model.
@@ -110,7 +110,7 @@ impl Default for IstioKnobs {
 /// - `revision` (`""` for the default revision), `has_revision`, `rev` (the `istio.io/rev`
 ///   label value: the revision, or `default`);
 /// - `names`: every object name that depends on the revision or namespace (`istiod`,
-///   `mesh_config_map`, `values_config_map`, `injector_config_map`, `clusterrole`,
+///   `clusterrole`,
 ///   `gateway_controller_clusterrole`, `reader_clusterrole`, `reader_service_account`,
 ///   `injector_webhook`, `validator_webhook`, `default_validator_webhook`);
 /// - `istiod_selector`: the Deployment's selector (`istio: pilot`, or `app` + `istio.io/rev`
@@ -123,8 +123,6 @@ impl Default for IstioKnobs {
 /// - `pilot`: `replicas` (null with autoscaling), `hpa`, `autoscale_min`, `autoscale_max`,
 ///   `target_cpu`, `pdb`, `pdb_min_available`, `resources` (may be empty), `env` (extra
 ///   `{name, value}` pairs from the Helm `env` value);
-/// - `config_maps`: the payload texts `mesh`, `mesh_networks`, `original_values`,
-///   `merged_values`, `injector_values`, `injector_config`;
 /// - `cni`: `agent_version`.
 pub fn context(knobs: &IstioKnobs) -> serde_json::Value {
     let revision = knobs.revision.clone().unwrap_or_default();
@@ -141,9 +139,6 @@ pub fn context(knobs: &IstioKnobs) -> serde_json::Value {
     };
     let names = json!({
         "istiod": istiod,
-        "mesh_config_map": suffixed("istio", knobs),
-        "values_config_map": suffixed("values", knobs),
-        "injector_config_map": suffixed("istio-sidecar-injector", knobs),
         "clusterrole": format!("{}-{namespace}", suffixed("istiod-clusterrole", knobs)),
         "gateway_controller_clusterrole":
             format!("{}-{namespace}", suffixed("istiod-gateway-controller", knobs)),
@@ -231,7 +226,6 @@ pub fn context(knobs: &IstioKnobs) -> serde_json::Value {
         "default_validator": knobs.revision.is_none(),
         "validation_failure_policy": "Fail",
         "pilot": pilot_context,
-        "config_maps": values::payloads(knobs),
         "cni": { "agent_version": knobs.tag },
     })
 }

@@ -1,5 +1,3 @@
-use std::path::Path;
-
 use serde_json::{Value, json};
 
 use super::*;
@@ -30,10 +28,6 @@ fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-fn unquote(scalar: &Value) -> String {
-    serde_json::from_str(scalar.as_str().expect("payload is a string")).expect("payload is JSON")
-}
-
 // ---------------------------------------------------------------- names and labels
 
 #[test]
@@ -43,11 +37,11 @@ fn default_revision_names_have_no_suffix() {
     assert_eq!(ctx["revision"], "");
     assert_eq!(ctx["has_revision"], false);
     assert_eq!(ctx["names"]["istiod"], "istiod");
-    assert_eq!(ctx["names"]["mesh_config_map"], "istio");
-    assert_eq!(
-        ctx["names"]["injector_config_map"],
-        "istio-sidecar-injector"
-    );
+    let config_maps: Vec<_> = config_maps(&IstioKnobs::default())
+        .into_iter()
+        .map(|cm| cm["metadata"]["name"].clone())
+        .collect();
+    assert_eq!(config_maps, ["values", "istio", "istio-sidecar-injector"]);
     assert_eq!(ctx["names"]["injector_webhook"], "istio-sidecar-injector");
     assert_eq!(
         ctx["names"]["validator_webhook"],
@@ -73,11 +67,17 @@ fn revision_suffixes_names_labels_selectors_and_addresses() {
     assert_eq!(ctx["has_revision"], true);
     let names = &ctx["names"];
     assert_eq!(names["istiod"], "istiod-canary");
-    assert_eq!(names["mesh_config_map"], "istio-canary");
-    assert_eq!(names["values_config_map"], "values-canary");
+    let config_maps: Vec<_> = config_maps(&canary())
+        .into_iter()
+        .map(|cm| cm["metadata"]["name"].clone())
+        .collect();
     assert_eq!(
-        names["injector_config_map"],
-        "istio-sidecar-injector-canary"
+        config_maps,
+        [
+            "values-canary",
+            "istio-canary",
+            "istio-sidecar-injector-canary"
+        ]
     );
     assert_eq!(names["injector_webhook"], "istio-sidecar-injector-canary");
     assert_eq!(
@@ -448,7 +448,8 @@ fn ambient_mesh_config_adds_hbone_distroless_and_global_scope() {
     );
     assert_eq!(mesh["serviceScopeConfigs"][0]["scope"], "GLOBAL");
     // YAML 1.1 booleans stay strings in the text istiod reads
-    let text = unquote(&context(&ambient())["config_maps"]["mesh"]);
+    let data = config_map_data(&ambient(), "istio");
+    let text = data["mesh"].as_str().unwrap();
     assert!(text.contains("ISTIO_META_ENABLE_HBONE: \"true\""), "{text}");
 }
 
@@ -485,8 +486,10 @@ fn injector_config_embeds_the_go_templates_verbatim() {
     assert_eq!(config["templates"]["waypoint"], waypoint);
 
     // the YAML text istiod parses gives the templates back byte for byte
-    let text = unquote(&context(&ambient())["config_maps"]["injector_config"]);
-    let parsed: Value = serde_saphyr::from_str(&text).unwrap();
+    let data = config_map_data(&ambient(), "istio-sidecar-injector");
+    let parsed = crate::yaml::parse_manifests(data["config"].as_str().unwrap())
+        .unwrap()
+        .remove(0);
     assert_eq!(parsed["templates"]["sidecar"], sidecar);
     assert_eq!(parsed["templates"]["kube-gateway"], gateway);
     assert_eq!(parsed["templates"]["waypoint"], waypoint);
@@ -494,64 +497,49 @@ fn injector_config_embeds_the_go_templates_verbatim() {
 }
 
 #[test]
-fn payloads_round_trip_through_their_yaml_scalars() {
+fn config_map_payloads_parse_back_to_their_documents() {
     let knobs = ambient();
-    let payloads = &context(&knobs)["config_maps"];
-    let merged: Value = serde_json::from_str(&unquote(&payloads["merged_values"])).unwrap();
-    assert_eq!(merged, helm_values(&knobs));
-    let injector: Value = serde_json::from_str(&unquote(&payloads["injector_values"])).unwrap();
-    assert_eq!(injector, values(&knobs));
-    let mesh: Value = serde_saphyr::from_str(&unquote(&payloads["mesh"])).unwrap();
-    assert_eq!(mesh, mesh_config(&knobs));
-    assert_eq!(unquote(&payloads["mesh_networks"]), "networks: {}");
+    let parse_json = |text: &Value| serde_json::from_str::<Value>(text.as_str().unwrap()).unwrap();
+    let values_data = config_map_data(&knobs, "values");
+    assert_eq!(
+        parse_json(&values_data["merged-values"]),
+        helm_values(&knobs)
+    );
+    assert_eq!(
+        parse_json(&values_data["original-values"]),
+        original_values(&knobs)
+    );
+    let injector = config_map_data(&knobs, "istio-sidecar-injector");
+    assert_eq!(parse_json(&injector["values"]), values(&knobs));
+    let mesh = config_map_data(&knobs, "istio");
+    let parsed = crate::yaml::parse_manifests(mesh["mesh"].as_str().unwrap())
+        .unwrap()
+        .remove(0);
+    assert_eq!(parsed, mesh_config(&knobs));
+    assert_eq!(mesh["meshNetworks"], "networks: {}");
 }
 
 // ---------------------------------------------------------------- templates
 
-/// Render every template of `component` the way the engine does (trim_blocks, lstrip_blocks,
-/// keep_trailing_newline, strict undefined, no auto-escaping) and parse the non-empty
-/// documents.
+/// Every object of `component` as the render engine produces it for these knobs.
 fn render(component: &str, knobs: &IstioKnobs) -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/templates")
-        .join(component);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.to_string_lossy().ends_with(".yaml.j2"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no templates in {}", dir.display());
-
-    let mut env = minijinja::Environment::new();
-    env.set_syntax(
-        minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-            .unwrap(),
-    );
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let ctx = minijinja::context! { istio => minijinja::value::Serde(context(knobs)) };
-
-    let mut docs = Vec::new();
-    for file in files {
-        let source = std::fs::read_to_string(&file).unwrap();
-        let name = file.display().to_string();
-        let text = env
-            .render_named_str(&name, &source, &ctx)
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        for doc in text.split("\n---\n") {
-            let value: Value =
-                serde_saphyr::from_str(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
-            if !value.is_null() {
-                docs.push(value);
-            }
-        }
+    let mut docs = crate::render::render_templates(component, &ctx, 10_000_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if component == "istiod" {
+        docs.extend(config_maps(knobs));
     }
     docs
+}
+
+/// The data of the generated ConfigMap `name` (without a revision suffix).
+fn config_map_data(knobs: &IstioKnobs, name: &str) -> Value {
+    let name = suffixed(name, knobs);
+    config_maps(knobs)
+        .into_iter()
+        .find(|cm| cm["metadata"]["name"] == json!(name))
+        .map(|cm| cm["data"].clone())
+        .unwrap_or_else(|| panic!("no ConfigMap {name}"))
 }
 
 fn identities(docs: &[Value]) -> Vec<String> {
@@ -634,9 +622,11 @@ fn injector_config_map_carries_the_templates_as_data() {
     let istiod = render("istiod", &ambient());
     let cm = istiod
         .iter()
-        .find(|d| d["metadata"]["name"] == "istio-sidecar-injector")
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "istio-sidecar-injector")
         .unwrap();
-    let config: Value = serde_saphyr::from_str(cm["data"]["config"].as_str().unwrap()).unwrap();
+    let config = crate::yaml::parse_manifests(cm["data"]["config"].as_str().unwrap())
+        .unwrap()
+        .remove(0);
     assert_eq!(config, injector_config(&ambient()));
 }
 

@@ -131,51 +131,57 @@ pub fn istiod_address(knobs: &IstioKnobs) -> String {
     )
 }
 
-/// The three generated ConfigMap payloads, keyed as the templates use them. Each is encoded
-/// as a YAML double-quoted scalar (a JSON string), ready to be placed after `key: `.
-pub(crate) fn payloads(knobs: &IstioKnobs) -> Value {
-    let texts = [
-        // `|-` in the chart: the mesh text has no final newline
-        (
-            "mesh",
-            yaml_text(&mesh_config(knobs))
-                .trim_end_matches('\n')
-                .to_string(),
+/// The three ConfigMaps whose data are generated documents — `istio` (mesh config), `values`
+/// (the Helm values, for tooling) and `istio-sidecar-injector` (the injection templates and the
+/// values they read). They are built here rather than in a template: their payloads are large
+/// text blocks (the Go templates among them) that gain nothing from templating and would only
+/// be re-parsed.
+pub fn config_maps(knobs: &IstioKnobs) -> Vec<Value> {
+    let metadata = |name: String| {
+        json!({
+            "name": name,
+            "namespace": knobs.namespace,
+            "labels": {
+                "istio.io/rev": knobs.revision.as_deref().unwrap_or("default"),
+                "app.kubernetes.io/name": "istiod",
+                "app.kubernetes.io/part-of": "istio",
+            },
+        })
+    };
+    let mut values_metadata = metadata(super::suffixed("values", knobs));
+    values_metadata["annotations"] = json!({
+        "kubernetes.io/description": "This ConfigMap contains the Helm values used during chart rendering. This ConfigMap is rendered for debugging purposes and external tooling; modifying these values has no effect.",
+    });
+    let config_map = |metadata: Value, data: Value| json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data });
+    vec![
+        config_map(
+            values_metadata,
+            json!({
+                "original-values": json_text(&original_values(knobs)),
+                "merged-values": json_text(&helm_values(knobs)),
+            }),
         ),
-        ("mesh_networks", "networks: {}".to_string()),
-        ("original_values", json_text(&original_values(knobs))),
-        ("merged_values", json_text(&helm_values(knobs))),
-        ("injector_values", json_text(&values(knobs))),
-        ("injector_config", yaml_text(&injector_config(knobs))),
-    ];
-    Value::Object(
-        texts
-            .into_iter()
-            .map(|(key, text)| (key.to_string(), json!(quoted(&text))))
-            .collect(),
-    )
-}
-
-/// `text` as a YAML double-quoted scalar (JSON string syntax is a subset of it).
-pub(crate) fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialise")
+        config_map(
+            metadata(super::suffixed("istio", knobs)),
+            json!({
+                "meshNetworks": "networks: {}",
+                // `|-` in the chart: the mesh text has no final newline.
+                "mesh": crate::yaml::to_yaml(&mesh_config(knobs)).trim_end_matches('\n'),
+            }),
+        ),
+        config_map(
+            metadata(super::suffixed("istio-sidecar-injector", knobs)),
+            json!({
+                "values": json_text(&values(knobs)),
+                "config": crate::yaml::to_yaml(&injector_config(knobs)),
+            }),
+        ),
+    ]
 }
 
 /// Pretty JSON as Helm's `toPrettyJson` writes it (two-space indent, no trailing newline).
 pub(crate) fn json_text(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("JSON values serialise")
-}
-
-/// Block-style YAML: multi-line strings as literal blocks, long lines never folded, strings
-/// that YAML 1.1 would read as booleans or numbers quoted. Ends with a newline.
-pub(crate) fn yaml_text(value: &Value) -> String {
-    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX / 2 };
-    let mut text =
-        serde_saphyr::to_string_with_options(value, options).expect("JSON values serialise");
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
 }
 
 /// The chart defaults for the profile these knobs select, before any knob.
