@@ -202,7 +202,7 @@ fn bad_input_fails_with_stderr_only() {
         (
             Some(r#"[{"name":"mtls-mode","string":"STRIKT"}]"#),
             &[],
-            "invalid value `STRIKT` for plugin parameter `mtls-mode`\n  --> ARGOCD_APP_PARAMETERS:1:",
+            "invalid value `STRIKT` for plugin parameter `mtls-mode`\n --> ARGOCD_APP_PARAMETERS:1:",
         ),
         (
             Some(r#"[{"name":"mtlsMode","string":"STRICT"}]"#),
