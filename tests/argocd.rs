@@ -177,6 +177,9 @@ fn environment_variables_and_overrides() {
     assert_eq!(text(&builtin.stdout), text(&render(&["default"]).stdout));
 }
 
+/// ARGOCD_APP_PARAMETERS, extra environment, expected text on stderr.
+type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_input_fails_with_stderr_only() {
     let tmp = tempfile::tempdir().unwrap();
@@ -187,7 +190,7 @@ fn bad_input_fails_with_stderr_only() {
     )
     .unwrap();
     let app = work.join(APP);
-    let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         // Leaves the repository copy: refused even though the file exists.
         (
             Some(r#"[{"name":"overlays","array":["../../../../outside.yaml"]}]"#),
