@@ -10,8 +10,9 @@
 # and the same cycle, shorter, for the `-system` hooks with meshgen on PATH.
 #
 # MESHGEN_HOOK_REPO overrides the hook repository (default: this checkout). The hook is built by
-# `cargo install` as pre-commit does it; to keep CI time down the release profile is built
-# without LTO and the build directory is cached under the CI cache.
+# `cargo install` as pre-commit does it, once per `try-repo` (it installs into a fresh store each
+# time); to keep CI time down the release profile is built unoptimised here, and the build
+# directory is cached under the CI cache so only the meshgen crate itself is rebuilt.
 source "$(dirname "$0")/lib.sh"
 
 HOOK_REPO="${MESHGEN_HOOK_REPO:-$REPO}"
@@ -21,6 +22,7 @@ export PRE_COMMIT_HOME="$CACHE/pre-commit-home"
 export CARGO_TARGET_DIR="$CACHE/hook-target"
 export CARGO_PROFILE_RELEASE_LTO=false
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=0
 export PRE_COMMIT_COLOR=never
 
 WORK="$(mktemp -d)"
