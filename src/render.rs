@@ -106,3 +106,49 @@ fn template_error(name: &str, error: &minijinja::Error) -> Error {
         message: format!("{error:#}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::ProjectRoot;
+    use crate::profile::{ProfileSource, load};
+
+    /// The fast reader must read every template of every built-in and fixture profile exactly
+    /// as serde-saphyr does, and must not need the fallback for them.
+    #[test]
+    fn template_output_reads_the_same_both_ways() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = ProjectRoot::new(manifest).unwrap();
+        let mut sources: Vec<ProfileSource> = load::BUILTIN_PROFILES
+            .iter()
+            .map(|(name, _)| ProfileSource::Builtin((*name).to_owned()))
+            .collect();
+        for entry in std::fs::read_dir(manifest.join("tests/fixtures/profiles")).unwrap() {
+            sources.push(ProfileSource::Path(entry.unwrap().path()));
+        }
+        for source in sources {
+            let model = Model::from_profile(&load(&source, &root).unwrap().profile);
+            let context = JinjaValue::from(minijinja::value::Serde(&model));
+            for component in &model.components {
+                let prefix = format!("{component}/");
+                for (name, _) in template_files()
+                    .iter()
+                    .filter(|(n, _)| n.starts_with(&prefix) && n.ends_with(".yaml.j2"))
+                {
+                    let text = ENVIRONMENT
+                        .get_template(name)
+                        .unwrap()
+                        .render(&context)
+                        .unwrap();
+                    let (fast, reference) = yaml::parse_both_ways(&text);
+                    let reference: Vec<_> = reference
+                        .unwrap()
+                        .into_iter()
+                        .filter(|d| !d.is_null())
+                        .collect();
+                    assert_eq!(fast.as_ref(), Some(&reference), "{source:?} {name}");
+                }
+            }
+        }
+    }
+}

@@ -46,7 +46,10 @@ pub fn helm_values(knobs: &IstioKnobs) -> Value {
 /// `sidecarInjectorWebhook`, `revision`, the gateways' security settings, and the pilot's
 /// `cni` and `env` under `pilot`.
 pub fn values(knobs: &IstioKnobs) -> Value {
-    let merged = helm_values(knobs);
+    injector_values_from(&helm_values(knobs))
+}
+
+fn injector_values_from(merged: &Value) -> Value {
     let get = |key: &str| merged.get(key).cloned().unwrap_or(Value::Null);
     let gateways = merged.get("gateways").cloned().unwrap_or_else(|| json!({}));
     let gateways = json!({
@@ -67,13 +70,16 @@ pub fn values(knobs: &IstioKnobs) -> Value {
 /// `original-values`): hub and tag always (upstream's reference passes them), the profile
 /// name when ambient, and every value that differs from the chart's defaults for that profile.
 pub fn original_values(knobs: &IstioKnobs) -> Value {
+    original_values_from(knobs, &helm_values(knobs))
+}
+
+fn original_values_from(knobs: &IstioKnobs, merged: &Value) -> Value {
     let baseline = sort_keys(chart_defaults(knobs));
-    let merged = helm_values(knobs);
     let mut original = json!({ "global": { "hub": knobs.hub, "tag": knobs.tag } });
     if knobs.ambient {
         original["profile"] = json!("ambient");
     }
-    if let Some(changed) = changed_values(&merged, &baseline) {
+    if let Some(changed) = changed_values(merged, &baseline) {
         merge_overwrite(&mut original, changed);
     }
     sort_keys(original)
@@ -82,6 +88,10 @@ pub fn original_values(knobs: &IstioKnobs) -> Value {
 /// istiod's mesh config (the `mesh` key of the `istio` ConfigMap): the chart's generated mesh
 /// config with `meshConfig` from the values merged over it, keys sorted as Helm's `toYaml`.
 pub fn mesh_config(knobs: &IstioKnobs) -> Value {
+    mesh_config_from(knobs, &helm_values(knobs))
+}
+
+fn mesh_config_from(knobs: &IstioKnobs, helm: &Value) -> Value {
     let mut default_config = Map::new();
     if knobs.ambient {
         // `global.variant: distroless` of the ambient profile
@@ -94,7 +104,6 @@ pub fn mesh_config(knobs: &IstioKnobs) -> Value {
         "defaultProviders": { "metrics": ["prometheus"] },
         "defaultConfig": default_config,
     });
-    let helm = helm_values(knobs);
     if let Some(overrides) = helm.get("meshConfig") {
         merge_overwrite(&mut mesh, overrides.clone());
     }
@@ -153,12 +162,14 @@ pub fn config_maps(knobs: &IstioKnobs) -> Vec<Value> {
         "kubernetes.io/description": "This ConfigMap contains the Helm values used during chart rendering. This ConfigMap is rendered for debugging purposes and external tooling; modifying these values has no effect.",
     });
     let config_map = |metadata: Value, data: Value| json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data });
+    // Every payload derives from the merged values: compute them once.
+    let merged = helm_values(knobs);
     vec![
         config_map(
             values_metadata,
             json!({
-                "original-values": json_text(&original_values(knobs)),
-                "merged-values": json_text(&helm_values(knobs)),
+                "original-values": json_text(&original_values_from(knobs, &merged)),
+                "merged-values": json_text(&merged),
             }),
         ),
         config_map(
@@ -166,13 +177,13 @@ pub fn config_maps(knobs: &IstioKnobs) -> Vec<Value> {
             json!({
                 "meshNetworks": "networks: {}",
                 // `|-` in the chart: the mesh text has no final newline.
-                "mesh": crate::yaml::to_yaml(&mesh_config(knobs)).trim_end_matches('\n'),
+                "mesh": crate::yaml::to_yaml(&mesh_config_from(knobs, &merged)).trim_end_matches('\n'),
             }),
         ),
         config_map(
             metadata(super::suffixed("istio-sidecar-injector", knobs)),
             json!({
-                "values": json_text(&values(knobs)),
+                "values": json_text(&injector_values_from(&merged)),
                 "config": crate::yaml::to_yaml(&injector_config(knobs)),
             }),
         ),
@@ -186,7 +197,11 @@ pub(crate) fn json_text(value: &Value) -> String {
 
 /// The chart defaults for the profile these knobs select, before any knob.
 fn chart_defaults(knobs: &IstioKnobs) -> Value {
-    let mut values: Value = serde_json::from_str(DEFAULT_VALUES).expect("values.json is JSON");
+    // Parsed once per process: every render starts from the same defaults.
+    static DEFAULTS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(DEFAULT_VALUES).expect("values.json is JSON")
+    });
+    let mut values = DEFAULTS.clone();
     if knobs.ambient {
         // The ambient profile of the istiod chart, as its profile mechanism merges it:
         // `pilot.*` lands at the top level of the istiod values (and `pilot.env` stays too).
