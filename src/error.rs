@@ -126,9 +126,12 @@ pub enum Error {
         "internal error in template `{template}`: {message}\n  = help: this is a meshgen bug; please report it with the profile that triggers it"
     )]
     Template { template: String, message: String },
-    /// The command ran and found problems (drift, lint errors); the report was already printed.
+    /// The command ran and found problems (drift, changed output); the report was already printed.
     #[error("{0}")]
     Findings(String),
+    /// The analyzers found errors; the text report.
+    #[error("{0}")]
+    Lint(String),
 }
 
 impl Error {
@@ -147,7 +150,7 @@ impl Error {
     /// The process exit code this error maps to.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Findings(_) => EXIT_FINDINGS,
+            Error::Findings(_) | Error::Lint(_) => EXIT_FINDINGS,
             _ => EXIT_BAD_INPUT,
         }
     }

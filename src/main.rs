@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use meshgen::error::{Diagnostic, Error};
 use meshgen::profile::ProfileSource;
-use meshgen::{argocd, diff, emit, paths::ProjectRoot, pipeline, profile, schema, yaml};
+use meshgen::{argocd, diff, emit, lint, paths::ProjectRoot, pipeline, profile, schema, yaml};
 
 /// Deterministic renderer of an Istio service mesh in front of Knative, for GitOps.
 #[derive(Debug, Parser)]
@@ -54,6 +54,10 @@ enum Command {
         /// The render after.
         new: PathBuf,
     },
+    /// Run the analyzers on a profile's render, or on any manifests (--manifests).
+    ///
+    /// Exit 0 when there are no errors, 1 when there are, 2 on bad input.
+    Lint(LintArgs),
     /// Argo CD config-management plugin commands.
     #[command(subcommand)]
     Argocd(ArgocdCommand),
@@ -93,6 +97,33 @@ impl InputArgs {
     }
 }
 
+#[derive(Debug, clap::Args)]
+struct LintArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Lint these manifests (directories, YAML files, or - for stdin) instead of a profile's
+    /// render, whoever produced them.
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["profile", "overlays"])]
+    manifests: Vec<PathBuf>,
+    /// With --manifests: acknowledge an analyzer code, as `spec.lint.ignore` does in a profile.
+    #[arg(long, value_name = "CODE=REASON", requires = "manifests")]
+    ignore: Vec<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+    /// Explain an analyzer code (why it matters, how to fix it) and exit.
+    #[arg(long, value_name = "CODE", exclusive = true)]
+    explain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+}
+
 #[derive(Debug, Subcommand)]
 enum ArgocdCommand {
     /// Render for Argo CD: run by argocd-cmp-server in the app directory.
@@ -120,8 +151,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            if !matches!(error, Error::Findings(_)) {
-                let _ = writeln!(std::io::stderr().lock(), "error: {error}");
+            match &error {
+                Error::Findings(_) => {}
+                Error::Lint(report) => {
+                    let _ = write!(std::io::stderr().lock(), "{report}");
+                }
+                _ => {
+                    let _ = writeln!(std::io::stderr().lock(), "error: {error}");
+                }
             }
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
         }
@@ -137,6 +174,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => render(&input, out.as_deref(), fail_on_change),
         Command::Check { input, out } => check(&input, &out),
         Command::Diff { old, new } => diff_renders(&old, &new),
+        Command::Lint(args) => lint(&args),
         Command::Argocd(ArgocdCommand::Generate) => argocd_generate(),
         Command::Profile(ProfileCommand::List) => {
             let mut text = String::new();
@@ -176,6 +214,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 /// `meshgen render`: the stream to stdout, or the directory with a report of what changed.
 fn render(input: &InputArgs, out: Option<&Path>, fail_on_change: bool) -> Result<(), Error> {
     let rendered = input.render()?;
+    warn(&rendered.lint);
     let Some(out) = out else {
         return print(&emit::stream(&rendered.resources));
     };
@@ -224,22 +263,108 @@ fn check(input: &InputArgs, out: &Path) -> Result<(), Error> {
 
 /// `meshgen diff OLD NEW`.
 fn diff_renders(old: &Path, new: &Path) -> Result<(), Error> {
-    let read = |path: &Path| {
-        if path == Path::new("-") {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-                .map_err(|e| Error::io("read", "standard input", e))?;
-            diff::ObjectSet::from_stream("standard input", &text)
-        } else {
-            diff::ObjectSet::from_path(path)
-        }
-    };
-    let changes = diff::diff_objects(&read(old)?, &read(new)?);
+    let changes = diff::diff_objects(&read_manifests(old)?, &read_manifests(new)?);
     if changes.is_empty() {
         return Ok(());
     }
     print(&changes.report())?;
     Err(Error::Findings("renders differ".into()))
+}
+
+/// Prints analyzer warnings of a render that is going ahead.
+fn warn(report: &lint::Report) {
+    if report.count(lint::Severity::Warning) > 0 {
+        let warnings = lint::Report {
+            findings: report.findings.clone(),
+            ..Default::default()
+        };
+        let _ = write!(std::io::stderr().lock(), "{}", lint::to_text(&warnings));
+    }
+}
+
+/// `meshgen lint`: the report on stdout; exit 1 when it holds errors.
+fn lint(args: &LintArgs) -> Result<(), Error> {
+    if let Some(code) = &args.explain {
+        return match lint::explain(code) {
+            Some(text) => print(&text),
+            None => Err(Error::input(
+                Diagnostic::new(format!("there is no analyzer `{code}`"))
+                    .help("codes run from MG0001; `docs/analyzers.md` lists them all"),
+            )),
+        };
+    }
+    let (report, source) = if args.manifests.is_empty() {
+        let root = ProjectRoot::new(&args.input.root)?;
+        let source = ProfileSource::parse(&args.input.profile);
+        let loaded = pipeline::load_profile(&source, &root)
+            .map_err(|e| default_profile_hint(&args.input.profile, e))?;
+        let rendered = pipeline::analyze_profile(loaded, &root, &args.input.overlays)?;
+        (rendered.lint, args.input.profile.clone())
+    } else {
+        let mut objects = Vec::new();
+        for path in &args.manifests {
+            objects.extend(read_manifests(path)?.objects.into_values());
+        }
+        let ignore = args
+            .ignore
+            .iter()
+            .map(|entry| parse_ignore(entry))
+            .collect::<Result<_, _>>()?;
+        let mut report = lint::lint(&objects, &lint::LintOptions { ignore });
+        // Typed validation joins the report here: these manifests are not meshgen's to reject.
+        report.findings.extend(
+            lint::check_types(&objects)
+                .iter()
+                .map(lint::TypeError::to_finding),
+        );
+        report.findings.sort();
+        let shown = args
+            .manifests
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (report, shown)
+    };
+    print(&match args.format {
+        LintFormat::Text => lint::to_text(&report),
+        LintFormat::Json => lint::to_json(&report),
+        LintFormat::Sarif => lint::to_sarif(&report, Some(&source)),
+    })?;
+    if report.has_errors() {
+        return Err(Error::Findings("lint errors".into()));
+    }
+    Ok(())
+}
+
+/// `CODE=REASON` of `--ignore`.
+fn parse_ignore(entry: &str) -> Result<lint::Ignore, Error> {
+    match entry.split_once('=') {
+        Some((code, reason)) if lint::rule(code).is_some() && !reason.trim().is_empty() => {
+            Ok(lint::Ignore {
+                code: code.to_owned(),
+                reason: reason.to_owned(),
+            })
+        }
+        _ => Err(Error::input(
+            Diagnostic::new(format!(
+                "--ignore `{entry}` is not CODE=REASON with a known analyzer code"
+            ))
+            .help("e.g. --ignore 'MG0004=evaluating ambient on purpose'; a reason is required"),
+        )),
+    }
+}
+
+/// A directory, a YAML file, or `-` for standard input.
+fn read_manifests(path: &Path) -> Result<diff::ObjectSet, Error> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+            .map_err(|e| Error::io("read", "standard input", e))?;
+        diff::ObjectSet::from_stream("standard input", &text)
+    } else {
+        diff::ObjectSet::from_path(path)
+    }
 }
 
 /// `meshgen argocd generate`: the environment is Argo CD's interface, so read it here.

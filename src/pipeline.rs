@@ -1,13 +1,15 @@
 //! The pipeline, start to end: load the profile, read the pinned CRDs, build the model, render,
-//! apply overlays, finish. Each stage lives in its own module; this one only runs them in order
-//! and collects the inputs for the lock file.
+//! apply overlays, finish, then check every object against its type and run the analyzers.
+//! Each stage lives in its own module; this one only runs them in order and collects the inputs
+//! for the lock file.
 
 use std::path::{Path, PathBuf};
 
 use crate::crds;
 use crate::emit::InputDigest;
-use crate::error::{Diagnostic, Result};
+use crate::error::{Diagnostic, Error, Result};
 use crate::finish;
+use crate::lint::{self, Ignore, KnativeNamespaces, LintOptions, Report};
 use crate::model::Model;
 use crate::overlay::{self, Overlay};
 use crate::paths::ProjectRoot;
@@ -22,6 +24,18 @@ pub struct Rendered {
     /// Every input read, for the lock file.
     pub inputs: Vec<InputDigest>,
     pub profile: LoadedProfile,
+    /// What the analyzers found (with the profile's acknowledgements applied).
+    pub lint: Report,
+}
+
+impl Rendered {
+    /// The render, unless the analyzers found errors: then their report, as an error (exit 1).
+    pub fn fail_on_lint_errors(self) -> Result<Rendered> {
+        if self.lint.has_errors() {
+            return Err(Error::Lint(lint::to_text(&self.lint)));
+        }
+        Ok(self)
+    }
 }
 
 /// Loads and validates a profile (with its `extends` chain).
@@ -29,7 +43,7 @@ pub fn load_profile(source: &ProfileSource, root: &ProjectRoot) -> Result<Loaded
     profile::load(source, root)
 }
 
-/// Renders the full manifest set of `source`.
+/// Renders the full manifest set of `source`; analyzer errors fail it.
 pub fn render(source: &ProfileSource, root: &ProjectRoot) -> Result<Rendered> {
     render_with(source, root, &[])
 }
@@ -45,9 +59,20 @@ pub fn render_with(
     render_profile(loaded, root, overlays)
 }
 
-/// Renders an already loaded profile (callers that adjust the profile after loading, like the
-/// Argo CD plugin's parameters, start here).
+/// Renders an already loaded profile; analyzer errors fail it.
 pub fn render_profile(
+    loaded: LoadedProfile,
+    root: &ProjectRoot,
+    overlays: &[PathBuf],
+) -> Result<Rendered> {
+    analyze_profile(loaded, root, overlays)?.fail_on_lint_errors()
+}
+
+/// Renders an already loaded profile (callers that adjust the profile after loading, like the
+/// Argo CD plugin's parameters, start here) and analyzes the result without judging it:
+/// `meshgen lint` wants the report even when it holds errors. A field no type knows (an
+/// overlay's typo) is an input error here already.
+pub fn analyze_profile(
     loaded: LoadedProfile,
     root: &ProjectRoot,
     overlays: &[PathBuf],
@@ -59,6 +84,13 @@ pub fn render_profile(
     resources.extend(render::render(&model)?);
     overlay::apply(&mut resources, &overlays)?;
     let resources = finish::finish(resources, &loaded.profile.spec.gitops.argocd)?;
+    let objects: Vec<serde_json::Value> = resources.iter().map(|r| r.object.clone()).collect();
+    check_types(&objects)?;
+    let lint = lint::lint_with(
+        &objects,
+        &lint_options(&loaded),
+        &knative_namespaces(&loaded),
+    );
     let mut inputs: Vec<InputDigest> = loaded
         .input_digests()
         .into_iter()
@@ -81,7 +113,51 @@ pub fn render_profile(
         resources,
         inputs,
         profile: loaded,
+        lint,
     })
+}
+
+/// Every field the Kubernetes, Gateway API and Istio types do not know, as one input error.
+pub fn check_types(objects: &[serde_json::Value]) -> Result<()> {
+    let problems: Vec<Diagnostic> = lint::check_types(objects)
+        .into_iter()
+        .map(|error| {
+            Diagnostic::new(format!("`{}`: {} at `{}`", error.object, error.problem, error.pointer)).help(
+                "the API server would drop or reject this field; fix the overlay or patch that sets it",
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Inputs(problems))
+    }
+}
+
+/// The profile's acknowledged analyzer codes.
+pub fn lint_options(loaded: &LoadedProfile) -> LintOptions {
+    LintOptions {
+        ignore: loaded
+            .profile
+            .spec
+            .lint
+            .ignore
+            .iter()
+            .map(|i| Ignore {
+                code: i.code.clone(),
+                reason: i.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Where the profile puts Knative (the analyzers look there).
+pub fn knative_namespaces(loaded: &LoadedProfile) -> KnativeNamespaces {
+    let namespaces = &loaded.profile.spec.knative.namespaces;
+    KnativeNamespaces {
+        serving: namespaces.serving.clone(),
+        eventing: namespaces.eventing.clone(),
+    }
 }
 
 /// The profile's `overlays` (relative to the file that lists them) followed by `extra`.

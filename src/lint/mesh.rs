@@ -285,7 +285,15 @@ impl<'a> Mesh<'a> {
             || name == ISTIO_SYSTEM
             || self.istiod_namespaces().contains(name)
             || self.is_knative_namespace(name)
+            || self.is_gateway_namespace(name)
             || name.starts_with("kube-")
+    }
+
+    /// A namespace holding Gateway API Gateways: their pods are Envoy proxies with mesh
+    /// certificates whatever the namespace's labels say.
+    pub fn is_gateway_namespace(&self, name: &str) -> bool {
+        self.of_kind("gateway.networking.k8s.io", "Gateway")
+            .any(|object| object.id.namespace == name)
     }
 
     /// An ambient data plane is rendered: a ztunnel DaemonSet or an ambient namespace.
