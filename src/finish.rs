@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::profile::Argocd;
-use crate::resource::Resource;
+use crate::resource::{Identity, Resource};
 
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "meshgen";
@@ -106,28 +106,33 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
     for resource in &mut resources {
         canonicalize(&mut resource.object);
     }
-    resources.sort_by_cached_key(|resource| {
-        let identity = resource.identity();
-        (
-            kind_rank(&identity.group, &identity.kind),
-            identity.group.clone(),
-            identity.kind.clone(),
-            identity.namespace.clone(),
-            identity.name.clone(),
-        )
-    });
-    let duplicates: Vec<Diagnostic> = resources
-        .windows(2)
-        .filter(|pair| {
-            let (a, b) = (pair[0].identity(), pair[1].identity());
-            (a.group, a.kind, a.namespace, a.name) == (b.group, b.kind, b.namespace, b.name)
+    // Identities once: sorting and the duplicate check both need them.
+    let mut keyed: Vec<(u8, Identity, Resource)> = resources
+        .into_iter()
+        .map(|resource| {
+            let identity = resource.identity();
+            (
+                kind_rank(&identity.group, &identity.kind),
+                identity,
+                resource,
+            )
         })
+        .collect();
+    fn order_key(entry: &(u8, Identity, Resource)) -> (u8, &str, &str, &str, &str) {
+        let (rank, id, _) = entry;
+        (*rank, &id.group, &id.kind, &id.namespace, &id.name)
+    }
+    keyed.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    let same = |a: &Identity, b: &Identity| {
+        (&a.group, &a.kind, &a.namespace, &a.name) == (&b.group, &b.kind, &b.namespace, &b.name)
+    };
+    let duplicates: Vec<Diagnostic> = keyed
+        .windows(2)
+        .filter(|pair| same(&pair[0].1, &pair[1].1))
         .map(|pair| {
             Diagnostic::new(format!(
                 "`{}` is rendered twice (by `{}` and `{}`)",
-                pair[1].identity(),
-                pair[0].component,
-                pair[1].component
+                pair[1].1, pair[0].2.component, pair[1].2.component
             ))
             .help("an overlay adds an object the profile already renders; patch it instead")
         })
@@ -135,7 +140,7 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
     if !duplicates.is_empty() {
         return Err(Error::Inputs(duplicates));
     }
-    Ok(resources)
+    Ok(keyed.into_iter().map(|(_, _, resource)| resource).collect())
 }
 
 fn entry_map<'a>(metadata: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {

@@ -253,7 +253,8 @@ const MAX_REPAIRS: usize = 64;
 fn round_trip<T: DeserializeOwned + Serialize + JsonSchema>(
     original: &Value,
 ) -> Vec<(String, TypeProblem)> {
-    let mut work = original.clone();
+    // Cloned only when a required field has to be filled in.
+    let mut work = std::borrow::Cow::Borrowed(original);
     for _ in 0..MAX_REPAIRS {
         match deserialize::<T>(&work) {
             Ok(typed) => {
@@ -264,7 +265,7 @@ fn round_trip<T: DeserializeOwned + Serialize + JsonSchema>(
                     }
                 };
                 let mut lost = Vec::new();
-                collect_lost(original, &back, &mut String::new(), &mut lost);
+                collect_lost(original, &back, &mut Vec::new(), &mut lost);
                 if lost.is_empty() {
                     return Vec::new();
                 }
@@ -278,7 +279,7 @@ fn round_trip<T: DeserializeOwned + Serialize + JsonSchema>(
                     .collect();
             }
             Err((pointer, message)) => match missing_field(&message) {
-                Some(field) if fill_missing::<T>(&mut work, &pointer, field) => continue,
+                Some(field) if fill_missing::<T>(work.to_mut(), &pointer, field) => continue,
                 _ => return vec![(pointer, TypeProblem::Invalid(message))],
             },
         }
@@ -291,7 +292,11 @@ fn round_trip<T: DeserializeOwned + Serialize + JsonSchema>(
 
 /// Deserialises, turning an error into (JSON Pointer, message).
 fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+    // The common case needs no path tracking; only an error is worth locating.
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let mut pointer = String::new();
         for segment in error.path().iter() {
             match segment {
@@ -414,36 +419,57 @@ fn object_part<'s>(root: &'s Value, schema: &'s Value, key: &str) -> Option<&'s 
 
 /// Pointers of `original` (not `null`) that `back` does not have; only the outermost of a
 /// lost subtree.
-fn collect_lost(original: &Value, back: &Value, pointer: &mut String, lost: &mut Vec<String>) {
-    let length = pointer.len();
+fn collect_lost<'a>(
+    original: &'a Value,
+    back: &Value,
+    path: &mut Vec<Step<'a>>,
+    lost: &mut Vec<String>,
+) {
     match original {
         Value::Object(map) => {
             for (key, value) in map {
                 if value.is_null() {
                     continue;
                 }
-                pointer.push('/');
-                pointer.push_str(&escape(key));
+                path.push(Step::Key(key));
                 match back.get(key) {
-                    Some(back) => collect_lost(value, back, pointer, lost),
-                    None => lost.push(pointer.clone()),
+                    Some(back) => collect_lost(value, back, path, lost),
+                    None => lost.push(pointer_of(path)),
                 }
-                pointer.truncate(length);
+                path.pop();
             }
         }
         Value::Array(items) => {
             for (index, value) in items.iter().enumerate() {
-                pointer.push_str(&format!("/{index}"));
+                path.push(Step::Index(index));
                 match back.get(index) {
-                    Some(back) => collect_lost(value, back, pointer, lost),
+                    Some(back) => collect_lost(value, back, path, lost),
                     None if value.is_null() => {}
-                    None => lost.push(pointer.clone()),
+                    None => lost.push(pointer_of(path)),
                 }
-                pointer.truncate(length);
+                path.pop();
             }
         }
         _ => {}
     }
+}
+
+/// One step of a path into a document; the JSON Pointer is only spelled out for a loss.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn pointer_of(path: &[Step<'_>]) -> String {
+    let mut pointer = String::new();
+    for step in path {
+        pointer.push('/');
+        match step {
+            Step::Key(key) => pointer.push_str(&escape(key)),
+            Step::Index(index) => pointer.push_str(&index.to_string()),
+        }
+    }
+    pointer
 }
 
 #[cfg(test)]
