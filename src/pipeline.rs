@@ -9,7 +9,7 @@ use crate::crds;
 use crate::emit::InputDigest;
 use crate::error::{Diagnostic, Error, Result};
 use crate::finish;
-use crate::lint::{self, Ignore, KnativeNamespaces, LintOptions, Report};
+use crate::lint::{self, LintOptions, Report};
 use crate::model::Model;
 use crate::overlay::{self, Overlay};
 use crate::paths::ProjectRoot;
@@ -89,7 +89,7 @@ pub fn analyze_profile(
     let lint = lint::lint_with(
         &objects,
         &lint_options(&loaded),
-        &knative_namespaces(&loaded),
+        &loaded.profile.spec.knative.namespaces,
     );
     let mut inputs: Vec<InputDigest> = loaded
         .input_digests()
@@ -137,26 +137,7 @@ pub fn check_types(objects: &[serde_json::Value]) -> Result<()> {
 /// The profile's acknowledged analyzer codes.
 pub fn lint_options(loaded: &LoadedProfile) -> LintOptions {
     LintOptions {
-        ignore: loaded
-            .profile
-            .spec
-            .lint
-            .ignore
-            .iter()
-            .map(|i| Ignore {
-                code: i.code.clone(),
-                reason: i.reason.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// Where the profile puts Knative (the analyzers look there).
-pub fn knative_namespaces(loaded: &LoadedProfile) -> KnativeNamespaces {
-    let namespaces = &loaded.profile.spec.knative.namespaces;
-    KnativeNamespaces {
-        serving: namespaces.serving.clone(),
-        eventing: namespaces.eventing.clone(),
+        ignore: loaded.profile.spec.lint.ignore.clone(),
     }
 }
 

@@ -1,9 +1,13 @@
 //! `meshgen check`, `meshgen diff` and `render --fail-on-change`, run as the binary the way CI
 //! and pre-commit run them: exit codes, what they print, and that checking writes nothing.
 
+mod common;
+
+use common::snapshot_dir;
+
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn meshgen(dir: &Path, args: &[&str]) -> Output {
@@ -16,16 +20,6 @@ fn meshgen(dir: &Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), fs::read(e.path()).unwrap()))
-        .collect()
 }
 
 const EXTRA_OVERLAY: &str = "apiVersion: meshgen.dev/v1alpha1\nkind: Overlay\nresources:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: extra, namespace: istio-system}\n  data: {a: b}\n";
@@ -55,7 +49,7 @@ fn check_passes_on_a_fresh_render_and_reports_drift_without_writing() {
         .replace("maxSurge: 100%", "maxSurge: 50%");
     fs::write(&deployment, edited).unwrap();
     fs::remove_file(dir.join("m/istiod/service_istio-system_istiod.yaml")).unwrap();
-    let before = snapshot(&dir.join("m"));
+    let before = snapshot_dir(&dir.join("m"));
     let drift = meshgen(dir, &["check", "default", "--out", "m"]);
     assert_eq!(drift.status.code(), Some(1));
     let stdout = text(&drift.stdout);
@@ -76,7 +70,7 @@ fn check_passes_on_a_fresh_render_and_reports_drift_without_writing() {
     assert!(stdout.contains("--- m/meshgen.lock"), "{stdout}");
     let stderr = text(&drift.stderr);
     assert!(stderr.contains("is not what meshgen renders"), "{stderr}");
-    assert_eq!(snapshot(&dir.join("m")), before, "check writes nothing");
+    assert_eq!(snapshot_dir(&dir.join("m")), before, "check writes nothing");
 
     // A directory that does not exist: everything is missing.
     let none = meshgen(dir, &["check", "default", "--out", "nowhere"]);

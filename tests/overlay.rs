@@ -4,6 +4,10 @@
 //! Cases that need a file system layout (symlinks, files outside the root) build it in a
 //! temporary directory and snapshot as `golden/overlays/error@CASE.snap`.
 
+mod common;
+
+use common::snapshot_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -315,7 +319,7 @@ fn a_failing_overlay_writes_nothing_and_exits_2() {
         .status()
         .unwrap();
     assert!(status.success());
-    let before: Vec<_> = walk(&out);
+    let before: Vec<_> = snapshot_dir(&out);
     write(
         &project.join("bad.yaml"),
         "apiVersion: meshgen.dev/v1alpha1\nkind: Overlay\npatches:\n- target: {kind: Deployment, name: istiod}\n  jsonPatch:\n  - {op: test, path: /spec/replicas, value: 7}\n",
@@ -336,15 +340,9 @@ fn a_failing_overlay_writes_nothing_and_exits_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.yaml:6:"), "{stderr}");
     assert!(output.stdout.is_empty());
-    assert_eq!(walk(&out), before, "the previous output is untouched");
-}
-
-fn walk(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), fs::read(e.path()).unwrap()))
-        .collect()
+    assert_eq!(
+        snapshot_dir(&out),
+        before,
+        "the previous output is untouched"
+    );
 }

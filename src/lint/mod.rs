@@ -45,33 +45,9 @@ impl Severity {
     }
 }
 
-/// One acknowledged analyzer code, from the profile's `spec.lint.ignore`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignore {
-    /// Analyzer code, e.g. `MG0004`.
-    pub code: String,
-    /// Why the finding is acceptable here (required by the profile).
-    pub reason: String,
-}
-
-/// Where Knative runs; the analyzers that know Knative look there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnativeNamespaces {
-    /// Knative Serving's system namespace.
-    pub serving: String,
-    /// Knative Eventing's system namespace.
-    pub eventing: String,
-}
-
-impl Default for KnativeNamespaces {
-    /// `knative-serving` and `knative-eventing`.
-    fn default() -> Self {
-        KnativeNamespaces {
-            serving: "knative-serving".to_owned(),
-            eventing: "knative-eventing".to_owned(),
-        }
-    }
-}
+/// One acknowledged analyzer code (the profile's `spec.lint.ignore` entries), and where
+/// Knative runs: the profile's own types.
+pub use crate::profile::{KnativeNamespaces, LintIgnore as Ignore};
 
 /// What the caller tells the analyzers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

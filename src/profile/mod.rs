@@ -268,7 +268,7 @@ pub struct Knative {
 }
 
 /// Knative system namespaces.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct KnativeNamespaces {
     /// Knative Serving's namespace (activator, autoscaler, net-gateway-api).
@@ -586,7 +586,7 @@ pub struct Lint {
 }
 
 /// An acknowledged analyzer finding.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LintIgnore {
     /// Analyzer code, e.g. `MG0004`.
