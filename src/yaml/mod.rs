@@ -423,18 +423,39 @@ fn is_plain_safe(text: &str) -> bool {
 /// Multi-line text that reads back unchanged from a literal block without an indentation
 /// indicator.
 fn is_literal_block_safe(text: &str) -> bool {
-    text.contains('\n')
-        && !text.starts_with([' ', '\n', '\t'])
-        && text
-            .trim_end_matches('\n')
-            .lines()
-            .all(|line| line.is_empty() || !line.trim().is_empty())
-        && !text.trim_end_matches('\n').is_empty()
-        && text.chars().all(|c| {
-            c == '\n'
-                || c == '\t'
-                || !(c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
-        })
+    let body = text.trim_end_matches('\n');
+    if body.is_empty() || !text.contains('\n') || text.starts_with([' ', '\t', '\n']) {
+        return false;
+    }
+    // One pass over the bytes (payloads run to 100 KB): no line may be only blanks, and no
+    // character may need escaping.
+    let mut blank_line = true;
+    let mut line_empty = true;
+    for &byte in body.as_bytes() {
+        match byte {
+            b'\n' => {
+                if blank_line && !line_empty {
+                    return false;
+                }
+                blank_line = true;
+                line_empty = true;
+            }
+            b' ' | b'\t' => line_empty = false,
+            0..=0x1f | 0x7f => return false,
+            _ => {
+                blank_line = false;
+                line_empty = false;
+            }
+        }
+    }
+    if blank_line && !line_empty {
+        return false;
+    }
+    // Non-ASCII text: C1 controls, line and paragraph separators and the BOM need escaping too.
+    body.is_ascii()
+        || body
+            .chars()
+            .all(|c| !(c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')))
 }
 
 fn write_literal_block(out: &mut String, text: &str, indent: usize) {
@@ -518,7 +539,7 @@ mod tests {
             "dash": "-x", "colon": "a: b", "url": "http://x", "star": "*", "p": "50%", "tilde": "~",
             "Yes": "NO", "On": "off", "y": "Y", "1.10": "0755", "date": "2001-12-14", "cr": "a\r\nb",
             "blank": "a\n   \nb\n", "tab": "\tx\ny", "nel": "a\u{85}b", "key with space": "v v",
-            "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
+            "lead_newline": "\nabc\n", "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
         });
         assert_eq!(to_yaml(&cases), to_yaml_with_saphyr(&cases));
         for scalar in [
