@@ -250,7 +250,7 @@ fn read_parameters(settings: &mut Settings, text: &str) -> Result<()> {
             return Err(Error::input(
                 origin_at("", PARAMETERS_VAR).at(Diagnostic::new(format!(
                     "{PARAMETERS_VAR} is {}, expected a JSON array",
-                    crate::overlay::patch::type_name(other)
+                    crate::patch::type_name(other)
                 ))
                 .help("it is a list of {name, string|array|map} objects")),
             ));

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::emit::{self, OutputFile};
 use crate::error::{Diagnostic, Error, Result};
-use crate::overlay::patch::json_equal;
+use crate::patch::json_equal;
 use crate::resource::Identity;
 use crate::yaml;
 

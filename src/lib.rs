@@ -11,6 +11,7 @@ pub mod istio;
 pub mod lint;
 pub mod model;
 pub mod overlay;
+pub mod patch;
 pub mod paths;
 pub mod pipeline;
 pub mod profile;

@@ -7,7 +7,6 @@
 //! applying them in order; every mistake is reported at its position in the overlay file with
 //! the fix, because a patch that silently does nothing (kustomize's behaviour) is worse than none.
 
-pub mod patch;
 pub mod select;
 
 use std::fs;
@@ -21,7 +20,7 @@ use crate::paths::ProjectRoot;
 use crate::resource::{Identity, Resource};
 use crate::yaml::{self, Loc, Positions};
 
-use patch::{OpError, Operation, PathError, PathReason, Pointer};
+use crate::patch::{self, OpError, Operation, PathError, PathReason, Pointer};
 use select::{LabelSelector, Target};
 
 /// The only `apiVersion` of an overlay file.

@@ -203,7 +203,7 @@ pub fn load(source: &ProfileSource, root: &ProjectRoot) -> Result<LoadedProfile>
         if let Value::Object(map) = &mut value {
             map.remove("extends");
         }
-        json_patch::merge(&mut merged, &value);
+        crate::patch::merge(&mut merged, &value);
         origins.add_layer(layer, &positions, &value);
     }
     let profile: MeshProfile = serde_json::from_value(merged).map_err(|error| {

@@ -3,7 +3,8 @@
 //! for two reasons: removals must keep the order of the remaining keys (serde_json's `remove`
 //! under `preserve_order` swaps the last key into the hole, which makes rendered diffs noisy),
 //! and a failing operation must say exactly which step of the pointer broke and what exists
-//! there, so the overlay error can show the keys the author could have meant.
+//! there, so the overlay error can show the keys the author could have meant. The profile
+//! loader merges `extends` layers with the same Merge Patch.
 
 use serde_json::{Map, Value};
 
