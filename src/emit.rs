@@ -147,7 +147,11 @@ impl WriteReport {
 
 /// Compares `plan` with the directory: what a write would change.
 pub fn compare(out: &Path, plan: &[OutputFile]) -> Result<WriteReport> {
-    let owned = owned_files(out)?;
+    compare_owned(out, plan, &owned_files(out)?)
+}
+
+/// [`compare`] with the owned files already read from the lock.
+fn compare_owned(out: &Path, plan: &[OutputFile], owned: &BTreeSet<String>) -> Result<WriteReport> {
     let planned: BTreeSet<&str> = plan.iter().map(|f| f.path.as_str()).collect();
     let mut report = WriteReport::default();
     for file in plan {
@@ -164,8 +168,8 @@ pub fn compare(out: &Path, plan: &[OutputFile]) -> Result<WriteReport> {
         }
     }
     for path in owned {
-        if !planned.contains(path.as_str()) && out.join(&path).exists() {
-            report.removed.push(path);
+        if !planned.contains(path.as_str()) && out.join(path).exists() {
+            report.removed.push(path.clone());
         }
     }
     Ok(report)
@@ -184,7 +188,8 @@ pub fn write_directory(out: &Path, plan: &[OutputFile]) -> Result<WriteReport> {
             .help("give a directory path (it is created if missing)"),
         ));
     }
-    let report = compare(out, plan)?;
+    let owned = owned_files(out)?;
+    let report = compare_owned(out, plan, &owned)?;
     if !report.changed() {
         return Ok(report);
     }
@@ -205,7 +210,6 @@ pub fn write_directory(out: &Path, plan: &[OutputFile]) -> Result<WriteReport> {
         .prefix(".meshgen-staging-")
         .tempdir_in(&parent)
         .map_err(|e| Error::io("create a staging directory in", &parent, e))?;
-    let owned = owned_files(out)?;
     if out.is_dir() {
         copy_foreign(out, staging.path(), Path::new(""), &owned)?;
     }

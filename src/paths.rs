@@ -35,6 +35,14 @@ impl ProjectRoot {
         path.canonicalize().ok()
     }
 
+    /// `path` relative to the root, with `/` separators, when it exists inside it: how lock
+    /// files name inputs, so they do not depend on the working directory.
+    pub fn relative_name(&self, path: &Path) -> Option<String> {
+        let canonical = path.canonicalize().ok()?;
+        let relative = canonical.strip_prefix(&self.canonical).ok()?;
+        Some(relative.to_string_lossy().replace('\\', "/"))
+    }
+
     /// Checks that `path` exists inside the root and returns its canonical form; `what` names
     /// the kind of file in messages ("profile", "overlay", "CRD bundle").
     pub fn resolve(&self, path: &Path, what: &str) -> std::result::Result<PathBuf, Diagnostic> {

@@ -162,19 +162,12 @@ fn load_overlays(
     Ok(overlays)
 }
 
-/// `name` relative to the project root when it is a path inside it, so lock files do not depend
-/// on the working directory.
+/// `name` relative to the project root when it is a path inside it (built-ins and anything
+/// else keep their name).
 fn root_relative(root: &ProjectRoot, name: &str) -> String {
     if name.starts_with("builtin:") {
         return name.to_owned();
     }
-    let canonical = Path::new(name).canonicalize().ok();
-    let root_canonical = root.path().canonicalize().ok();
-    match (canonical, root_canonical) {
-        (Some(path), Some(root)) => path
-            .strip_prefix(&root)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_else(|_| name.to_owned()),
-        _ => name.to_owned(),
-    }
+    root.relative_name(Path::new(name))
+        .unwrap_or_else(|| name.to_owned())
 }
