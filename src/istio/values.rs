@@ -18,6 +18,7 @@ const SIDECAR_TEMPLATE: &str = include_str!("../templates/istiod/injection/sidec
 const KUBE_GATEWAY_TEMPLATE: &str =
     include_str!("../templates/istiod/injection/kube-gateway.gotmpl");
 const WAYPOINT_TEMPLATE: &str = include_str!("../templates/istiod/injection/waypoint.gotmpl");
+const GATEWAY_TEMPLATE: &str = include_str!("../templates/istiod/injection/gateway.gotmpl");
 
 /// The `template` entry upstream's injector config carries: an istiod older than the chart
 /// finds this instead of the templates it expects and fails loudly.
@@ -114,6 +115,8 @@ fn mesh_config_from(knobs: &IstioKnobs, helm: &Value) -> Value {
 pub fn injector_config(knobs: &IstioKnobs) -> Value {
     let mut templates = Map::new();
     templates.insert("sidecar".into(), json!(SIDECAR_TEMPLATE));
+    // classic injected gateways (`inject.istio.io/templates: gateway`), in every install
+    templates.insert("gateway".into(), json!(GATEWAY_TEMPLATE));
     if knobs.ambient {
         templates.insert("waypoint".into(), json!(WAYPOINT_TEMPLATE));
     }
