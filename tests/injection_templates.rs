@@ -27,6 +27,7 @@ use serde_json::Value;
 const SIDECAR: &str = include_str!("../src/templates/istiod/injection/sidecar.gotmpl");
 const KUBE_GATEWAY: &str = include_str!("../src/templates/istiod/injection/kube-gateway.gotmpl");
 const WAYPOINT: &str = include_str!("../src/templates/istiod/injection/waypoint.gotmpl");
+const GATEWAY: &str = include_str!("../src/templates/istiod/injection/gateway.gotmpl");
 
 /// What `.` is at the top of a template: istiod executes pod templates with its
 /// `SidecarTemplateData` and gateway templates with the deployment controller's input.
@@ -44,7 +45,7 @@ struct Template {
     ambient_only: bool,
 }
 
-const TEMPLATES: [Template; 3] = [
+const TEMPLATES: [Template; 4] = [
     Template {
         name: "sidecar",
         text: SIDECAR,
@@ -62,6 +63,13 @@ const TEMPLATES: [Template; 3] = [
         text: WAYPOINT,
         data: Data::Gateway,
         ambient_only: true,
+    },
+    // a pod template: istiod executes it for pods annotated `inject.istio.io/templates: gateway`
+    Template {
+        name: "gateway",
+        text: GATEWAY,
+        data: Data::Pod,
+        ambient_only: false,
     },
 ];
 
@@ -453,11 +461,21 @@ const WAYPOINT_FACTS: Facts = Facts {
     ],
 };
 
+/// The facts file lists nothing for `gateway` (it is checked by executing it: ci/injection-test.py).
+const GATEWAY_FACTS: Facts = Facts {
+    env: &[],
+    names: &[],
+    ports: &[],
+    annotations: &[],
+    values: &[],
+};
+
 fn facts(name: &str) -> &'static Facts {
     match name {
         "sidecar" => &SIDECAR_FACTS,
         "kube-gateway" => &KUBE_GATEWAY_FACTS,
         "waypoint" => &WAYPOINT_FACTS,
+        "gateway" => &GATEWAY_FACTS,
         other => panic!("no facts for template {other}"),
     }
 }

@@ -461,6 +461,7 @@ fn injector_config_embeds_the_go_templates_verbatim() {
     let sidecar = include_str!("../../templates/istiod/injection/sidecar.gotmpl");
     let gateway = include_str!("../../templates/istiod/injection/kube-gateway.gotmpl");
     let waypoint = include_str!("../../templates/istiod/injection/waypoint.gotmpl");
+    let injected_gateway = include_str!("../../templates/istiod/injection/gateway.gotmpl");
 
     let config = injector_config(&IstioKnobs::default());
     let keys: Vec<&String> = config.as_object().unwrap().keys().collect();
@@ -480,7 +481,7 @@ fn injector_config_embeds_the_go_templates_verbatim() {
     assert_eq!(config["policy"], "enabled");
     assert_eq!(
         config["templates"],
-        json!({ "sidecar": sidecar, "kube-gateway": gateway })
+        json!({ "sidecar": sidecar, "gateway": injected_gateway, "kube-gateway": gateway })
     );
 
     let config = injector_config(&ambient());
@@ -494,6 +495,7 @@ fn injector_config_embeds_the_go_templates_verbatim() {
     assert_eq!(parsed["templates"]["sidecar"], sidecar);
     assert_eq!(parsed["templates"]["kube-gateway"], gateway);
     assert_eq!(parsed["templates"]["waypoint"], waypoint);
+    assert_eq!(parsed["templates"]["gateway"], injected_gateway);
     assert_eq!(parsed["injectedAnnotations"], Value::Null);
 }
 

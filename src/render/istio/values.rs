@@ -113,6 +113,8 @@ fn mesh_config_from(knobs: &IstioKnobs, helm: &Value) -> Value {
 pub fn injector_config(knobs: &IstioKnobs) -> Value {
     let mut templates = Map::new();
     templates.insert("sidecar".into(), json!(injection_template("sidecar")));
+    // classic injected gateways (`inject.istio.io/templates: gateway`), in every install
+    templates.insert("gateway".into(), json!(injection_template("gateway")));
     if knobs.ambient {
         templates.insert("waypoint".into(), json!(injection_template("waypoint")));
     }
