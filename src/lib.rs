@@ -24,6 +24,7 @@ pub mod core;
 pub mod emit;
 pub mod error;
 pub mod finish;
+pub mod generated;
 pub mod lint;
 pub mod model;
 pub mod overlay;
