@@ -84,6 +84,11 @@ impl Parameter {
     }
 }
 
+/// The names of the parameters the plugin understands (`argocd/plugin.yaml` announces them).
+pub fn parameter_names() -> impl Iterator<Item = &'static str> {
+    Parameter::ALL.into_iter().map(Parameter::name)
+}
+
 /// One entry of `ARGOCD_APP_PARAMETERS`, as Argo CD writes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
