@@ -1,11 +1,11 @@
 //! The command line as users run it: `render` to stdout and into a directory (the directory
 //! contract: kustomization, lock, pruning, foreign files), bad profiles (suite `errors`: every
 //! `tests/fixtures/errors/CASE.yaml` ↔ `golden/errors/CASE.snap`), `profile list|show`,
-//! `--version`, usage errors, completions, a closed stdout.
+//! `schema`, `--version`, usage errors, completions, a closed stdout.
 
 use std::fs;
 
-use crate::harness::{Output, Test, assert_golden, fixture_cases, snapshot_dir};
+use crate::harness::{Output, Test, assert_golden, fixture_cases, repo, snapshot_dir};
 
 /// A previous render of `default` in `manifests/`, plus a file meshgen does not own.
 fn previous_output() -> Output {
@@ -185,6 +185,18 @@ fn profile_list_and_show() {
         .args(["render"])
         .stdout(builtin.stdout)
         .run();
+}
+
+#[test]
+fn schemas_are_the_committed_files() {
+    for (args, file) in [
+        (&["schema"][..], "meshgen.schema.json"),
+        (&["schema", "profile"][..], "meshgen.schema.json"),
+        (&["schema", "overlay"][..], "overlay.schema.json"),
+    ] {
+        let committed = fs::read_to_string(repo().join(file)).unwrap();
+        Test::new().args(args).stdout(committed).stderr("").run();
+    }
 }
 
 #[test]

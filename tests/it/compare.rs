@@ -1,5 +1,6 @@
 //! `meshgen check`, `meshgen diff` and `render --fail-on-change`, run as the binary the way CI
-//! and pre-commit run them: exit codes, what they print, and that checking writes nothing.
+//! and pre-commit run them: exit codes, what they print, that checking writes nothing, and how
+//! a manifest set that holds one object twice is reported.
 
 use std::fs;
 
@@ -127,5 +128,51 @@ fn diff_compares_renders_by_identity() {
     Test::with_tempdir(stdin.tempdir)
         .args(["diff", "default.yaml", "nope.yaml"])
         .status(2)
+        .run();
+}
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\ndata:\n  a: b\n";
+
+/// The manifest reader keeps each object's file and line: an object found in two files with
+/// different contents is reported naming both places; identical copies count once.
+#[test]
+fn an_object_in_two_files_is_reported_with_both() {
+    let labelled = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n";
+    let set = Test::new()
+        .write("set/a.yaml", format!("{CONFIG_MAP}---\n{NAMESPACE}"))
+        .write("set/b.yaml", NAMESPACE)
+        .write("other/only.yaml", format!("{NAMESPACE}---\n{CONFIG_MAP}"));
+    // Identical copies: one object.
+    let same = set
+        .args(["diff", "set", "other/only.yaml"])
+        .stdout("")
+        .run();
+    let conflict = Test::with_tempdir(same.tempdir)
+        .write("set/b.yaml", labelled)
+        .args(["lint", "--manifests", "set"])
+        .status(2)
+        .stderr_contains(
+            "`Namespace/shop` appears twice with different contents: set/a.yaml:9 and set/b.yaml:1",
+        )
+        .stderr_contains("--> set/b.yaml:1:1")
+        .stderr_contains("= help: ")
+        .run();
+    assert!(
+        conflict.stderr.starts_with("error: "),
+        "{}",
+        conflict.stderr
+    );
+    // Two paths on the command line are one set too.
+    let lint = Test::with_tempdir(conflict.tempdir)
+        .args(["lint", "--manifests", "set/a.yaml", "set/b.yaml"])
+        .status(2)
+        .stderr_contains("set/a.yaml:9 and set/b.yaml:1")
+        .run();
+    Test::with_tempdir(lint.tempdir)
+        .args(["diff", "set", "other/only.yaml"])
+        .status(2)
+        .stderr_contains("set/a.yaml:9 and set/b.yaml:1")
         .run();
 }

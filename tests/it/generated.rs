@@ -95,3 +95,48 @@ fn the_profile_schema_describes_the_public_fields() {
     }
     assert_eq!(schema["additionalProperties"], Value::Bool(false));
 }
+
+#[test]
+fn the_overlay_schema_describes_the_format() {
+    let schema = schema("overlay.schema.json");
+    let text = schema.to_string();
+    for field in [
+        "patches",
+        "resources",
+        "target",
+        "labelSelector",
+        "jsonPatch",
+        "mergePatch",
+        "embedded",
+    ] {
+        assert!(
+            text.contains(&format!("\"{field}\"")),
+            "schema lacks {field}"
+        );
+    }
+    assert_eq!(schema["additionalProperties"], Value::Bool(false));
+    // Every example overlay is an instance of it.
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let mut examples = 0;
+    for entry in walkdir::WalkDir::new(repo().join("overlays")) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let Some((value, _)) = meshgen::core::yaml::parse_document(&text).unwrap() else {
+            continue;
+        };
+        if value["kind"] != "Overlay" {
+            continue;
+        }
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        examples += 1;
+    }
+    assert!(examples >= 3, "{examples} example overlays");
+}

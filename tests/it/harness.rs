@@ -42,6 +42,7 @@ pub const CASES_WITHOUT_FIXTURE: &[&str] = &[
     "cli/missing-profile",
     "cli/no-profile",
     "cli/overlay-typo",
+    "cli/overlay-typo-virtualservice",
     "cli/profile-is-directory",
     "cli/profile-list",
     "cli/profile-show-ambient",

@@ -332,8 +332,28 @@ fn a_failing_overlay_writes_nothing_and_exits_2() {
         .run();
 }
 
-/// Typed validation fails the render on a field the API server would drop: exit 2, the object,
-/// the field's pointer and the closest field name.
+/// The overlay file format is typed: an unknown key is an error at its line and column, with
+/// the closest valid key.
+#[test]
+fn an_unknown_overlay_key_is_positioned_with_a_suggestion() {
+    Test::new()
+        .write(
+            "o.yaml",
+            "apiVersion: meshgen.dev/v1alpha1\nkind: Overlay\npatches:\n- target: {kind: Deployment, name: istiod}\n  mergePatch: {spec: {revisionHistoryLimit: 3}}\n  mergPatch: {}\n",
+        )
+        .args(["render", "default", "--overlay", "o.yaml"])
+        .status(2)
+        .stderr_contains("unknown key `mergPatch`")
+        .stderr_contains(" --> o.yaml:6:3\n")
+        .stderr_contains("did you mean `mergePatch`?")
+        .run();
+}
+
+const VIRTUAL_SERVICE: &str = "apiVersion: meshgen.dev/v1alpha1\nkind: Overlay\nresources:\n- apiVersion: networking.istio.io/v1\n  kind: VirtualService\n  metadata: {name: shop, namespace: istio-system}\n  spec:\n    hosts: [shop.example.com]\n    http:\n    - route:\n      - destination: {host: shop.shop.svc.cluster.local}\n";
+
+/// Typed validation fails the render on a field the API server would drop: a Kubernetes kind
+/// through its type, a custom resource (a VirtualService) through its CRD's schema, the same
+/// way: exit 2, the object, the field's pointer and the closest field name.
 #[test]
 fn an_overlay_that_misspells_a_field_fails_render() {
     let run = Test::new()
@@ -348,6 +368,33 @@ fn an_overlay_that_misspells_a_field_fails_render() {
         .stderr_contains("did you mean `replicas`?")
         .run();
     assert_golden("cli", "overlay-typo", &run.stderr);
+
+    // Without the typo the VirtualService renders; with it (in a patch, as above), it fails.
+    Test::new()
+        .write("vs.yaml", VIRTUAL_SERVICE)
+        .args(["render", "default", "--overlay", "vs.yaml"])
+        .stdout_contains("kind: VirtualService\n")
+        .run();
+    let run = Test::new()
+        .write("vs.yaml", VIRTUAL_SERVICE)
+        .write(
+            "typo.yaml",
+            "apiVersion: meshgen.dev/v1alpha1\nkind: Overlay\npatches:\n- target: {kind: VirtualService, name: shop}\n  mergePatch:\n    spec:\n      gateway: [mesh]\n",
+        )
+        .args([
+            "render",
+            "default",
+            "--overlay",
+            "vs.yaml",
+            "--overlay",
+            "typo.yaml",
+        ])
+        .status(2)
+        .stderr_contains("`networking.istio.io/VirtualService/istio-system/shop`")
+        .stderr_contains("at `/spec/gateway`")
+        .stderr_contains("did you mean `gateways`?")
+        .run();
+    assert_golden("cli", "overlay-typo-virtualservice", &run.stderr);
 }
 
 #[test]

@@ -1,11 +1,15 @@
 //! SARIF output: a valid SARIF 2.1.0 log (checked against the vendored schema in
-//! `tests/fixtures/lint/sarif/`, see its README for where it comes from) and byte-stable.
+//! `tests/fixtures/lint/sarif/`, see its README for where it comes from), byte-stable, and —
+//! for `meshgen lint --manifests` — placing every result in its file: one artifact per file and
+//! the object's first line as `region.startLine`.
+
+use std::collections::BTreeSet;
 
 use meshgen::lint::output::to_sarif;
 use meshgen::lint::{Ignore, LintOptions, lint};
 use serde_json::Value;
 
-use crate::harness::fixtures;
+use crate::harness::{Test, fixtures};
 use crate::lint::{fixture, manifests};
 
 fn schema() -> jsonschema::Validator {
@@ -106,4 +110,59 @@ fn sarif_bytes_do_not_depend_on_input_order() {
     let backward = to_sarif(&lint(&objects, &LintOptions::default()));
     assert_eq!(forward, backward);
     assert!(forward.ends_with("}\n"));
+}
+
+/// `meshgen lint --manifests DIR --format sarif`: each result names its file (an artifact
+/// listed once, referenced by index) and the line its object starts on.
+#[test]
+fn lint_manifests_places_results_in_their_files() {
+    let run = Test::new()
+        .copy_fixture("lint/MG0013.trigger.yaml", "set/webhook.yaml")
+        .copy_fixture("lint/MG0001.trigger.yaml", "set/apps/policies.yaml")
+        .args(["lint", "--format", "sarif", "--manifests", "set"])
+        .status(1)
+        .run();
+    let log = assert_valid(&schema(), &run.stdout);
+    let artifacts: Vec<&str> = log["runs"][0]["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| artifact["location"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(artifacts, ["set/apps/policies.yaml", "set/webhook.yaml"]);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let mut files = BTreeSet::new();
+    for result in results {
+        let physical = &result["locations"][0]["physicalLocation"];
+        let uri = physical["artifactLocation"]["uri"].as_str().unwrap();
+        let index = physical["artifactLocation"]["index"].as_u64().unwrap() as usize;
+        assert_eq!(artifacts[index], uri, "{result}");
+        let line = physical["region"]["startLine"].as_u64().unwrap() as usize;
+        // The line holds the start of the object the result names.
+        let text = std::fs::read_to_string(run.path().join(uri)).unwrap();
+        let name = result["locations"][0]["logicalLocations"][0]["name"]
+            .as_str()
+            .unwrap();
+        let object: String = text
+            .lines()
+            .skip(line - 1)
+            .take_while(|l| *l != "---")
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.lines()
+                .nth(line - 1)
+                .unwrap()
+                .starts_with("apiVersion: ")
+                || text.lines().nth(line - 1).unwrap().starts_with("kind: "),
+            "{uri}:{line} is not where an object starts"
+        );
+        assert!(
+            object.contains(&format!("name: {name}\n"))
+                || object.ends_with(&format!("name: {name}")),
+            "{uri}:{line} does not start {name}:\n{object}"
+        );
+        files.insert(uri.to_owned());
+    }
+    assert_eq!(files.len(), 2, "results in both files");
 }
