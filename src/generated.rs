@@ -31,11 +31,11 @@ pub fn artifacts() -> Vec<Artifact> {
     let mut out = vec![
         Artifact {
             path: "meshgen.schema.json".into(),
-            contents: crate::profile::schema::schema_text().into_bytes(),
+            contents: crate::profile::schema::generate().into_bytes(),
         },
         Artifact {
             path: "overlay.schema.json".into(),
-            contents: crate::overlay::schema_text().into_bytes(),
+            contents: crate::overlay::file::generate_schema().into_bytes(),
         },
         Artifact {
             path: "docs/analyzers.md".into(),

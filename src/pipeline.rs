@@ -60,9 +60,13 @@ pub fn render(loaded: LoadedProfile, root: &ProjectRoot, overlays: &[PathBuf]) -
     resources.extend(render::render(&model)?);
     overlay::apply(&mut resources, &overlays)?;
     let resources = finish::finish(resources, &loaded.profile.spec.gitops.argocd)?;
-    let objects: Vec<serde_json::Value> = resources.iter().map(|r| r.object.clone()).collect();
+    let objects: Vec<&serde_json::Value> = resources.iter().map(|r| &r.object).collect();
     check_types(&objects)?;
-    let lint = lint::lint(&objects, &lint_options(&loaded));
+    let options = LintOptions {
+        validated: true,
+        ..lint_options(&loaded)
+    };
+    let lint = lint::lint(objects, &options);
     let mut inputs: Vec<InputDigest> = loaded
         .input_digests()
         .into_iter()
@@ -90,9 +94,8 @@ pub fn render(loaded: LoadedProfile, root: &ProjectRoot, overlays: &[PathBuf]) -
 }
 
 /// Stage 6: every field the Kubernetes types and CRD schemas do not know, as one input error.
-fn check_types(objects: &[serde_json::Value]) -> Result<()> {
-    let values: Vec<&serde_json::Value> = objects.iter().collect();
-    let problems: Vec<Diagnostic> = validate::check(&values)
+fn check_types(objects: &[&serde_json::Value]) -> Result<()> {
+    let problems: Vec<Diagnostic> = validate::check(objects)
         .into_iter()
         .map(|error| {
             Diagnostic::new(
@@ -129,6 +132,7 @@ pub fn lint_options(loaded: &LoadedProfile) -> LintOptions {
             serving: spec.knative.namespaces.serving.clone(),
             eventing: spec.knative.namespaces.eventing.clone(),
         },
+        validated: false,
     }
 }
 

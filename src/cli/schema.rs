@@ -20,7 +20,7 @@ pub enum Format {
 }
 
 pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
-    printer.stdout(&match args.format {
+    printer.stdout(match args.format {
         Format::Profile => crate::profile::schema::schema_text(),
         Format::Overlay => crate::overlay::schema_text(),
     })?;

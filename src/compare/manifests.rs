@@ -182,12 +182,8 @@ impl Manifests {
     /// Runs the analyzers (typed validation, MG0100, included) over the set, each finding
     /// placed at the file and line of its object.
     pub fn lint(&self, options: &LintOptions) -> Result<Report> {
-        let objects: Vec<Value> = self
-            .by_key()?
-            .into_values()
-            .map(|object| object.object.clone())
-            .collect();
-        let mut report = lint::lint(&objects, options);
+        let unique = self.by_key()?;
+        let mut report = lint::lint(unique.values().map(|object| &object.object), options);
         report.locate(|identity| self.location_of(identity));
         Ok(report)
     }

@@ -77,8 +77,8 @@ impl fmt::Display for Label {
 pub struct Diagnostic {
     pub kind: Kind,
     pub message: String,
-    /// Where it is, when the input has positions.
-    pub label: Option<Label>,
+    /// Where it is, when the input has positions (boxed: diagnostics travel in `Result`s).
+    pub label: Option<Box<Label>>,
     /// What to do about it.
     pub help: Option<String>,
 }
@@ -102,14 +102,14 @@ impl Diagnostic {
     /// a problem inside a named file points into that file, not at the name).
     pub fn at(mut self, label: Label) -> Diagnostic {
         if self.label.is_none() {
-            self.label = Some(label);
+            self.label = Some(Box::new(label));
         }
         self
     }
 
     /// Positions the diagnostic even when it has a position already.
     pub fn relabel(mut self, label: Label) -> Diagnostic {
-        self.label = Some(label);
+        self.label = Some(Box::new(label));
         self
     }
 

@@ -255,6 +255,43 @@ impl<'s> Checker<'s> {
         problems
     }
 
+    /// The problems of `value` apart from its top-level keys `skipped`.
+    pub fn check_except(&self, value: &Value, skipped: &[&str]) -> Vec<Problem> {
+        let Value::Object(map) = value else {
+            return self.check(value);
+        };
+        let mut problems = Vec::new();
+        let schema = self.resolve(self.root);
+        let properties = schema.get("properties");
+        for (key, child) in map {
+            if skipped.contains(&key.as_str()) {
+                continue;
+            }
+            let mut at = String::new();
+            pointer::push(&mut at, key);
+            match properties.and_then(|p| p.get(key)) {
+                Some(child_schema) => self.walk(child_schema, child, &mut at, &mut problems),
+                None => {
+                    let preserves = schema.get("x-kubernetes-preserve-unknown-fields")
+                        == Some(&Value::Bool(true));
+                    if properties.is_some() && !preserves {
+                        problems.push(Problem {
+                            pointer: at,
+                            kind: ProblemKind::UnknownKey {
+                                key: key.clone(),
+                                expected: properties
+                                    .and_then(Value::as_object)
+                                    .map(|p| p.keys().cloned().collect())
+                                    .unwrap_or_default(),
+                            },
+                        });
+                    }
+                }
+            }
+        }
+        problems
+    }
+
     /// Follows local `$ref`s (`#/definitions/...`, `#/$defs/...`).
     fn resolve(&self, mut schema: &'s Value) -> &'s Value {
         for _ in 0..32 {

@@ -55,7 +55,7 @@ impl<'a> Object<'a> {
     /// The whole object through a typed struct; `None` when it does not fit (typed validation
     /// reports why).
     pub fn typed<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_value(self.value.clone()).ok()
+        T::deserialize(self.value).ok()
     }
 
     /// `namespace/name` (or `name` when cluster-scoped), for messages.
@@ -128,10 +128,13 @@ pub(crate) struct Mesh<'a> {
 }
 
 impl<'a> Mesh<'a> {
-    pub fn new(values: &'a [Value], knative: &KnativeNamespaces) -> Mesh<'a> {
+    pub fn new(
+        values: impl IntoIterator<Item = &'a Value>,
+        knative: &KnativeNamespaces,
+    ) -> Mesh<'a> {
         let mut mesh = Mesh {
             objects: values
-                .iter()
+                .into_iter()
                 .map(|value| Object {
                     id: Identity::of(value),
                     value,

@@ -52,6 +52,9 @@ pub struct LintOptions {
     pub ignore: Vec<Ignore>,
     /// Where Knative runs (its default namespaces unless a profile names others).
     pub knative: KnativeNamespaces,
+    /// Typed validation already ran on these objects (`render`'s stage 6, which rejects what
+    /// MG0100 would report): do not run it again.
+    pub validated: bool,
 }
 
 /// The file and line an object was read from, when the objects came from files.
@@ -124,9 +127,16 @@ impl Report {
 }
 
 /// Runs every analyzer over `objects` (any order) and sorts what they find.
-pub fn lint(objects: &[serde_json::Value], options: &LintOptions) -> Report {
+pub fn lint<'a>(
+    objects: impl IntoIterator<Item = &'a serde_json::Value>,
+    options: &LintOptions,
+) -> Report {
     let mesh = mesh::Mesh::new(objects, &options.knative);
-    let mut all: Vec<Finding> = RULES.iter().flat_map(|rule| (rule.check)(&mesh)).collect();
+    let mut all: Vec<Finding> = RULES
+        .iter()
+        .filter(|rule| !(options.validated && rule.code == rules::types::MG0100.code))
+        .flat_map(|rule| (rule.check)(&mesh))
+        .collect();
     all.sort();
     all.dedup();
 

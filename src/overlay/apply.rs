@@ -24,6 +24,9 @@ pub const MAX_NODES: usize = 1_000_000;
 
 /// Applies `overlays` in order. All-or-nothing: on error `resources` is left as it was.
 pub fn apply(resources: &mut Vec<Resource>, overlays: &[Overlay]) -> Result<()> {
+    if overlays.is_empty() {
+        return Ok(());
+    }
     let mut working = resources.clone();
     for overlay in overlays {
         apply_one(&mut working, overlay)?;

@@ -114,11 +114,22 @@ pub enum ResourceSpec {
     Inline(Map<String, Value>),
 }
 
-static SCHEMA: LazyLock<Value> = LazyLock::new(structural::draft07_schema::<OverlayFile>);
+/// The committed `overlay.schema.json`: what overlay files are checked against (embedded, as the
+/// profile's schema is; the tests check it equals [`generate_schema`]).
+const COMMITTED_SCHEMA: &str = include_str!("../../overlay.schema.json");
+
+static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(COMMITTED_SCHEMA).expect("overlay.schema.json is JSON")
+});
 
 /// The overlay format's JSON Schema as the committed `overlay.schema.json` holds it.
-pub fn schema_text() -> String {
-    structural::schema_text(&SCHEMA)
+pub fn schema_text() -> &'static str {
+    COMMITTED_SCHEMA
+}
+
+/// The schema generated from the types: what `overlay.schema.json` must hold.
+pub fn generate_schema() -> String {
+    structural::schema_text(&structural::draft07_schema::<OverlayFile>())
 }
 
 /// How one patch changes its targets.

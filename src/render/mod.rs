@@ -131,3 +131,73 @@ fn template_error(name: &str, error: &minijinja::Error) -> Error {
         message: format!("{error:#}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::paths::ProjectRoot;
+    use crate::profile::{ProfileSource, builtin, load};
+
+    /// Every built-in and fixture profile.
+    fn profiles() -> (ProjectRoot, Vec<ProfileSource>) {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = ProjectRoot::new(manifest).unwrap();
+        let mut sources: Vec<ProfileSource> = builtin::names()
+            .map(|name| ProfileSource::Builtin(name.to_owned()))
+            .collect();
+        let mut fixtures: Vec<_> = std::fs::read_dir(manifest.join("tests/fixtures/profiles"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        fixtures.sort();
+        sources.extend(fixtures.into_iter().map(ProfileSource::Path));
+        (root, sources)
+    }
+
+    /// The fast reader must read every template of every built-in and fixture profile exactly
+    /// as serde-saphyr does, and must not need the fallback for them.
+    #[test]
+    fn template_output_reads_the_same_both_ways() {
+        let (root, sources) = profiles();
+        for source in sources {
+            let model = Model::from_profile(&load(&source, &root).unwrap().profile);
+            let context = context! {
+                istio => JinjaValue::from(Serde(istio::context(&model.istio))),
+                ..JinjaValue::from(Serde(&model))
+            };
+            for component in &model.components {
+                let prefix = format!("{component}/");
+                for (name, _) in template_files()
+                    .iter()
+                    .filter(|(n, _)| n.starts_with(&prefix) && n.ends_with(".yaml.j2"))
+                {
+                    let text = ENVIRONMENT
+                        .get_template(name)
+                        .unwrap()
+                        .render(&context)
+                        .unwrap();
+                    let (fast, reference) = yaml::parse_both_ways(&text);
+                    assert_eq!(fast, Some(reference.unwrap()), "{source:?} {name}");
+                }
+            }
+        }
+    }
+
+    /// The fast writer must write every object of every built-in and fixture render exactly as
+    /// serde-saphyr does.
+    #[test]
+    fn every_render_is_written_the_same_both_ways() {
+        let (root, sources) = profiles();
+        for source in sources {
+            let loaded = load(&source, &root).unwrap();
+            for resource in crate::pipeline::render(loaded, &root, &[]).unwrap().resources {
+                assert_eq!(
+                    yaml::to_yaml(&resource.object),
+                    yaml::to_yaml_with_saphyr(&resource.object),
+                    "{source:?}: {}",
+                    resource.identity()
+                );
+            }
+        }
+    }
+}

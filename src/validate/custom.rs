@@ -74,12 +74,15 @@ struct Crd {
     versions: BTreeMap<String, Value>,
 }
 
+/// A CRD's group and kind.
+type CrdKey = (String, String);
+
 /// The CRD schemas known for one check, by (group, kind).
 #[derive(Debug, Default)]
 pub struct Schemas {
     from_set: BTreeMap<(String, String), Crd>,
     /// Embedded schemas parsed so far (each at most once per check).
-    builtin: RefCell<BTreeMap<(String, String), Option<Rc<Crd>>>>,
+    builtin: RefCell<BTreeMap<CrdKey, Option<Rc<Crd>>>>,
 }
 
 impl Schemas {
@@ -139,14 +142,8 @@ impl Schemas {
             )];
         };
         // `metadata` is ObjectMeta, whatever the CRD says; `apiVersion` and `kind` always exist.
-        let mut checked = object.clone();
-        if let Value::Object(map) = &mut checked {
-            for key in ["apiVersion", "kind", "metadata"] {
-                map.shift_remove(key);
-            }
-        }
         Checker::new(schema, Dialect::Kubernetes)
-            .check(&checked)
+            .check_except(object, &["apiVersion", "kind", "metadata"])
             .into_iter()
             .map(|problem| {
                 let detail =

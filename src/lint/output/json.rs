@@ -17,13 +17,20 @@ fn identity_json(identity: &Identity) -> Value {
 }
 
 fn finding_json(finding: &Finding) -> Value {
-    json!({
+    let mut value = json!({
         "code": finding.code,
         "severity": finding.severity.as_str(),
         "message": finding.message,
         "object": identity_json(&finding.object),
         "pointer": finding.pointer,
-    })
+    });
+    if let (Some(location), Some(map)) = (&finding.location, value.as_object_mut()) {
+        map.insert(
+            "location".to_owned(),
+            json!({"file": location.file, "line": location.line}),
+        );
+    }
+    value
 }
 
 /// The report as pretty JSON: `findings`, `acknowledged` (with `reason`), `unusedIgnores`,
