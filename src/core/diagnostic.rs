@@ -134,7 +134,7 @@ impl Diagnostic {
 
 /// At most this many characters of a user's value are quoted back in a message: a 10 MiB value
 /// must not come back as a 10 MiB error.
-const SHOWN_CHARS: usize = 60;
+const SHOWN_CHARS: usize = 120;
 
 /// A user's value as a message quotes it: control characters escaped, long values cut.
 pub fn shown(value: &str) -> String {

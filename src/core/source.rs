@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::diagnostic::{Diagnostic, Label, token_width};
+use serde_json::Value;
+
+use super::diagnostic::{Diagnostic, Kind, Label, shown, token_width};
 use super::yaml::{Loc, Positions};
 
 /// One input text and where its keys and values are.
@@ -34,6 +36,59 @@ impl SourceFile {
     pub fn at_value(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
         let loc = self.positions.locate_value(pointer).unwrap_or(Loc::START);
         diagnostic.at(self.label(loc))
+    }
+
+    /// Checks that a meshgen file is a mapping with the expected `apiVersion` and `kind`; `what`
+    /// names the format ("profile"), `hint` adds to the help for a wrong kind (e.g. a profile
+    /// passed where an overlay belongs).
+    pub fn check_header(
+        &self,
+        value: &Value,
+        what: &str,
+        api_version: &str,
+        kind: &str,
+        hint: impl Fn(&str) -> &'static str,
+    ) -> Result<(), Diagnostic> {
+        if !value.is_object() {
+            return Err(self.at_value(
+                "",
+                Diagnostic::new(Kind::WrongType, format!("a {what} must be a YAML mapping")).help(
+                    format!("start with `apiVersion: {api_version}` and `kind: {kind}`"),
+                ),
+            ));
+        }
+        for (key, expected) in [("apiVersion", api_version), ("kind", kind)] {
+            match value.get(key) {
+                Some(Value::String(found)) if found == expected => {}
+                Some(found) => {
+                    let found_text = match found {
+                        Value::String(text) => format!("\"{}\"", shown(text)),
+                        other => shown(&other.to_string()),
+                    };
+                    let extra = if key == "kind" {
+                        hint(found.as_str().unwrap_or_default())
+                    } else {
+                        ""
+                    };
+                    return Err(self.at_value(
+                        &format!("/{key}"),
+                        Diagnostic::new(
+                            Kind::InvalidValue,
+                            format!("`{key}` is {found_text}, expected `{expected}`"),
+                        )
+                        .help(format!("write `{key}: {expected}`{extra}")),
+                    ));
+                }
+                None => {
+                    return Err(self.at_value(
+                        "",
+                        Diagnostic::new(Kind::Missing, format!("`{key}` is missing"))
+                            .help(format!("add `{key}: {expected}` at the top of the file")),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `diagnostic` positioned at the key of the entry at `pointer`.

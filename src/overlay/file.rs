@@ -24,7 +24,6 @@ use crate::core::source::SourceFile;
 use crate::core::structural::{self, Checker, Dialect};
 use crate::core::yaml::{self, Loc, SyntaxKind};
 use crate::error::{Error, Result};
-use crate::profile::load::check_header;
 
 /// An overlay file: patches to the rendered objects and resources to add.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -118,9 +117,8 @@ pub enum ResourceSpec {
 /// profile's schema is; the tests check it equals [`generate_schema`]).
 const COMMITTED_SCHEMA: &str = include_str!("../../overlay.schema.json");
 
-static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(COMMITTED_SCHEMA).expect("overlay.schema.json is JSON")
-});
+static SCHEMA: LazyLock<Value> =
+    LazyLock::new(|| serde_json::from_str(COMMITTED_SCHEMA).expect("overlay.schema.json is JSON"));
 
 /// The overlay format's JSON Schema as the committed `overlay.schema.json` holds it.
 pub fn schema_text() -> &'static str {
@@ -262,7 +260,7 @@ fn load_file(
         }
     };
     let source = SourceFile::new(name, text.as_str(), positions);
-    check_header(&source, &value, "overlay", API_VERSION, KIND, |kind| {
+    source.check_header(&value, "overlay", API_VERSION, KIND, |kind| {
         if kind == "MeshProfile" {
             "; this is a profile: pass it as the PROFILE argument, not with --overlay"
         } else {

@@ -253,7 +253,7 @@ fn check_layer(source: &SourceFile) -> Result<(Value, Positions)> {
         positions,
         ..source.clone()
     };
-    check_header(&source, &value, "profile", API_VERSION, KIND, |_| "")?;
+    source.check_header(&value, "profile", API_VERSION, KIND, |_| "")?;
     // `null` means "delete what the parent set": the schema need not accept it.
     let mut checked = value.clone();
     strip_nulls(&mut checked);
@@ -274,62 +274,6 @@ fn check_layer(source: &SourceFile) -> Result<(Value, Positions)> {
         return Err(Error::inputs(problems));
     }
     Ok((value, source.positions))
-}
-
-/// Checks that a meshgen file is a mapping with the expected `apiVersion` and `kind`; `hint`
-/// adds to the help for a wrong kind (e.g. a profile passed where an overlay belongs).
-pub fn check_header(
-    source: &SourceFile,
-    value: &Value,
-    what: &str,
-    api_version: &str,
-    kind: &str,
-    hint: impl Fn(&str) -> &'static str,
-) -> Result<()> {
-    if !value.is_object() {
-        return Err(Error::input(source.at_value(
-            "",
-            Diagnostic::new(Kind::WrongType, format!("a {what} must be a YAML mapping")).help(
-                format!("start with `apiVersion: {api_version}` and `kind: {kind}`"),
-            ),
-        )));
-    }
-    for (key, expected) in [("apiVersion", api_version), ("kind", kind)] {
-        match value.get(key) {
-            Some(Value::String(found)) if found == expected => {}
-            Some(found) => {
-                let found_text = match found {
-                    Value::String(text) => format!("\"{}\"", shown(text)),
-                    other => shown(&other.to_string()),
-                };
-                let extra = if key == "kind" {
-                    hint(found.as_str().unwrap_or_default())
-                } else {
-                    ""
-                };
-                return Err(Error::input(
-                    source.at_value(
-                        &format!("/{key}"),
-                        Diagnostic::new(
-                            Kind::InvalidValue,
-                            format!("`{key}` is {found_text}, expected `{expected}`"),
-                        )
-                        .help(format!("write `{key}: {expected}`{extra}")),
-                    ),
-                ));
-            }
-            None => {
-                return Err(Error::input(
-                    source.at_value(
-                        "",
-                        Diagnostic::new(Kind::Missing, format!("`{key}` is missing"))
-                            .help(format!("add `{key}: {expected}` at the top of the file")),
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn strip_nulls(value: &mut Value) {

@@ -190,7 +190,10 @@ mod tests {
         let (root, sources) = profiles();
         for source in sources {
             let loaded = load(&source, &root).unwrap();
-            for resource in crate::pipeline::render(loaded, &root, &[]).unwrap().resources {
+            for resource in crate::pipeline::render(loaded, &root, &[])
+                .unwrap()
+                .resources
+            {
                 assert_eq!(
                     yaml::to_yaml(&resource.object),
                     yaml::to_yaml_with_saphyr(&resource.object),

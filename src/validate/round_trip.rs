@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::TypeProblem;
-use crate::core::pointer::escape;
+use crate::core::pointer::{escape, unescape};
 
 pub(crate) type Check = fn(&Value) -> Vec<(String, TypeProblem)>;
 
@@ -189,10 +189,10 @@ fn fill_missing<T: DeserializeOwned>(work: &mut Value, pointer: &str, field: &st
 /// Schema; `None` when nothing is close or the schema does not describe that place.
 fn suggest(root: &Value, pointer: &str) -> Option<String> {
     let (parent, unknown) = pointer.rsplit_once('/')?;
-    let unknown = unknown.replace("~1", "/").replace("~0", "~");
+    let unknown = unescape(unknown).unwrap_or_else(|| unknown.to_owned());
     let mut schema = resolve(root, root);
     for segment in parent.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let segment = unescape(segment).unwrap_or_else(|| segment.to_owned());
         schema = if segment.parse::<usize>().is_ok() && object_part(root, schema, "items").is_some()
         {
             object_part(root, schema, "items")?

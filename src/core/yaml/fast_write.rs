@@ -196,4 +196,3 @@ fn write_with_saphyr(out: &mut String, value: &Value, indent: usize) {
         }
     }
 }
-
