@@ -248,7 +248,7 @@ fn read_parameters(settings: &mut Settings, text: &str) -> Result<()> {
                         Kind::WrongType,
                         format!(
                             "{PARAMETERS_VAR} is {}, expected a JSON array",
-                            crate::core::structural::type_name(&other)
+                            crate::core::diagnostic::type_name(&other)
                         ),
                     )
                     .help("it is a list of {name, string|array|map} objects"),

@@ -104,12 +104,7 @@ fn block(out: &mut String, value: &Value) {
 }
 
 fn short(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 100 {
-        format!("{}…", text.chars().take(97).collect::<String>())
-    } else {
-        text
-    }
+    crate::core::diagnostic::shown(&value.to_string())
 }
 
 /// Compares two renders by object identity.

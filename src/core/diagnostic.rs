@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use serde_json::Value;
+
 /// What sort of problem a diagnostic reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -151,6 +153,18 @@ pub fn shown(value: &str) -> String {
         }
     }
     out
+}
+
+/// The name of a value's type in messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }
 
 /// Width of the token at `column` (1-based, characters) of `line`: a quoted scalar up to its

@@ -9,6 +9,7 @@
 
 use serde_json::{Map, Value};
 
+use super::diagnostic::type_name;
 pub use super::pointer::Pointer;
 
 /// Why a pointer could not be followed in a document.
@@ -40,18 +41,6 @@ pub enum OpError {
     MoveIntoItself,
     /// `remove` of the whole document.
     RemoveRoot,
-}
-
-/// The name of a value's type in messages.
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 fn index_of(token: &str, len: usize, append_allowed: bool) -> Result<usize, PathReason> {

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::structural::type_name;
+use super::diagnostic::type_name;
 
 /// Identity of a Kubernetes object: group, version, kind, namespace, name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, Kind, Label, shown, token_width};
+use super::structural::Locate;
 use super::yaml::{Loc, Positions};
 
 /// One input text and where its keys and values are.
@@ -112,6 +113,16 @@ pub fn label_in(name: &str, text: &str, loc: Loc) -> Label {
         column,
         width,
         line_text,
+    }
+}
+
+impl Locate for SourceFile {
+    fn at_key(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
+        SourceFile::at_key(self, pointer, diagnostic)
+    }
+
+    fn at_value(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
+        SourceFile::at_value(self, pointer, diagnostic)
     }
 }
 

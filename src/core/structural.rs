@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::diagnostic::{Diagnostic, Kind, shown};
+use super::diagnostic::{Diagnostic, Kind, shown, type_name};
 use super::pointer;
 use super::suggest;
 
@@ -153,6 +153,13 @@ impl Problem {
     }
 }
 
+/// Something that can position a diagnostic at a JSON Pointer of the checked document: a
+/// source file, or the origins of a merged profile.
+pub trait Locate {
+    fn at_key(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic;
+    fn at_value(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic;
+}
+
 /// The checker for one schema document.
 pub struct Checker<'s> {
     root: &'s Value,
@@ -205,18 +212,6 @@ fn discriminator(attempts: &[(&Value, Vec<Problem>)]) -> Option<Problem> {
     })
 }
 
-/// Human name of a JSON type as messages spell it.
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
 fn schema_type_name(name: &str) -> Option<&'static str> {
     Some(match name {
         "null" => "null",
@@ -253,6 +248,29 @@ impl<'s> Checker<'s> {
         let mut problems = Vec::new();
         self.walk(self.root, value, &mut String::new(), &mut problems);
         problems
+    }
+
+    /// The problems of `value` that `keep` keeps, as diagnostics positioned by `locate`;
+    /// `schema_command` is the command that prints the schema, named in the help.
+    pub fn diagnostics(
+        &self,
+        value: &Value,
+        schema_command: &str,
+        locate: &dyn Locate,
+        keep: impl Fn(&Problem) -> bool,
+    ) -> Vec<Diagnostic> {
+        self.check(value)
+            .into_iter()
+            .filter(keep)
+            .map(|problem| {
+                let diagnostic = problem.diagnostic(value, schema_command);
+                if problem.points_at_key() {
+                    locate.at_key(&problem.pointer, diagnostic)
+                } else {
+                    locate.at_value(&problem.pointer, diagnostic)
+                }
+            })
+            .collect()
     }
 
     /// The problems of `value` apart from its top-level keys `skipped`.

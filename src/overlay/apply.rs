@@ -139,7 +139,7 @@ fn apply_patch(
             &at,
             Diagnostic::new(Kind::Patch, format!(
                 "`{embedded}` in `{identity}` is {}, not a string holding a document",
-                crate::core::structural::type_name(field)
+                crate::core::diagnostic::type_name(field)
             ))
             .help("`embedded` is for string fields that hold YAML or JSON (like `data.mesh`); patch structured fields without it"),
         )));

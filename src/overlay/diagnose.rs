@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::core::diagnostic::{Diagnostic, Kind};
+use crate::core::diagnostic::{Diagnostic, Kind, shown};
 use crate::core::patch::{OpError, Operation, PathError, PathReason, Pointer};
 use crate::core::resource::Identity;
 use crate::core::source::SourceFile;
@@ -40,12 +40,7 @@ fn op_from(operation: &Operation) -> Option<&Pointer> {
 
 /// Short one-line rendering of a value for messages.
 fn show(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 80 {
-        format!("{}…", text.chars().take(77).collect::<String>())
-    } else {
-        text
-    }
+    shown(&value.to_string())
 }
 
 pub(crate) fn operation(

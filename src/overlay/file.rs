@@ -267,18 +267,12 @@ fn load_file(
             ""
         }
     })?;
-    let problems: Vec<Diagnostic> = Checker::new(&SCHEMA, Dialect::JsonSchema)
-        .check(&value)
-        .into_iter()
-        .map(|problem| {
-            let diagnostic = problem.diagnostic(&value, "meshgen schema overlay");
-            if problem.points_at_key() {
-                source.at_key(&problem.pointer, diagnostic)
-            } else {
-                source.at_value(&problem.pointer, diagnostic)
-            }
-        })
-        .collect();
+    let problems = Checker::new(&SCHEMA, Dialect::JsonSchema).diagnostics(
+        &value,
+        "meshgen schema overlay",
+        &source,
+        |_| true,
+    );
     if !problems.is_empty() {
         return Err(Error::inputs(problems));
     }

@@ -97,18 +97,12 @@ pub fn load(source: &ProfileSource, root: &ProjectRoot) -> Result<LoadedProfile>
         patch::merge(&mut merged, &value);
         origins.add_layer(layer, &value);
     }
-    let problems: Vec<Diagnostic> = Checker::new(schema::schema(), Dialect::JsonSchema)
-        .check(&merged)
-        .into_iter()
-        .map(|problem| {
-            let diagnostic = problem.diagnostic(&merged, "meshgen schema");
-            if problem.points_at_key() {
-                origins.at_key(&problem.pointer, diagnostic)
-            } else {
-                origins.at_value(&problem.pointer, diagnostic)
-            }
-        })
-        .collect();
+    let problems = Checker::new(schema::schema(), Dialect::JsonSchema).diagnostics(
+        &merged,
+        "meshgen schema",
+        &origins,
+        |_| true,
+    );
     if !problems.is_empty() {
         return Err(Error::inputs(problems));
     }
@@ -257,19 +251,12 @@ fn check_layer(source: &SourceFile) -> Result<(Value, Positions)> {
     // `null` means "delete what the parent set": the schema need not accept it.
     let mut checked = value.clone();
     strip_nulls(&mut checked);
-    let problems: Vec<Diagnostic> = Checker::new(schema::schema(), Dialect::JsonSchema)
-        .check(&checked)
-        .into_iter()
-        .filter(|problem| !matches!(problem.kind, ProblemKind::Missing { .. }))
-        .map(|problem| {
-            let diagnostic = problem.diagnostic(&checked, "meshgen schema");
-            if problem.points_at_key() {
-                source.at_key(&problem.pointer, diagnostic)
-            } else {
-                source.at_value(&problem.pointer, diagnostic)
-            }
-        })
-        .collect();
+    let problems = Checker::new(schema::schema(), Dialect::JsonSchema).diagnostics(
+        &checked,
+        "meshgen schema",
+        &source,
+        |problem| !matches!(problem.kind, ProblemKind::Missing { .. }),
+    );
     if !problems.is_empty() {
         return Err(Error::inputs(problems));
     }

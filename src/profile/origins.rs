@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::core::diagnostic::{Diagnostic, Label};
 use crate::core::pointer;
 use crate::core::source::SourceFile;
+use crate::core::structural::Locate;
 use crate::core::yaml::Loc;
 
 /// One file of an `extends` chain.
@@ -113,6 +114,16 @@ impl Origins {
     pub fn dir_of(&self, pointer: &str) -> Option<&Path> {
         let origin = self.lookup(pointer, true)?;
         self.layers[origin.layer].dir.as_deref()
+    }
+}
+
+impl Locate for Origins {
+    fn at_key(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
+        Origins::at_key(self, pointer, diagnostic)
+    }
+
+    fn at_value(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
+        Origins::at_value(self, pointer, diagnostic)
     }
 }
 
