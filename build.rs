@@ -1,50 +1,81 @@
-//! Embeds `src/templates/` into the binary: generates a sorted table of (path, contents) so the
-//! renderer needs no file system at run time and a new template needs no code change.
+//! Embeds `src/templates/`, the built-in profiles in `profiles/` and the CRD schemas in
+//! `src/validate/crds/` into the binary: generates sorted tables of (path, contents), so meshgen
+//! needs no file system at run time and a new template or built-in profile needs no code change.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("read templates dir")
+        .expect("read embedded dir")
         .map(|e| e.expect("dir entry").path())
         .collect();
     entries.sort();
     for path in entries {
+        // A directory's mtime changes when a file is added or removed inside it.
+        println!("cargo:rerun-if-changed={}", path.display());
         if path.is_dir() {
-            // A directory's mtime changes when a file is added or removed inside it.
-            println!("cargo:rerun-if-changed={}", path.display());
             collect(&path, out);
         } else {
-            println!("cargo:rerun-if-changed={}", path.display());
             out.push(path);
         }
     }
 }
 
-fn main() {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let root = Path::new(&manifest_dir).join("src/templates");
+/// `pub static NAME: &[(&str, &str)]` of every file under `root` whose name ends in `suffix`,
+/// keyed by the path relative to `root` with the suffix removed when `strip` is set.
+fn table(name: &str, doc: &str, root: &Path, suffix: &str, strip: bool) -> String {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
-    collect(&root, &mut files);
-    let mut table = String::from(
-        "/// Every file under `src/templates/`, by relative path, sorted.\npub static TEMPLATES: &[(&str, &str)] = &[\n",
-    );
+    collect(root, &mut files);
+    let mut table = format!("/// {doc}\npub static {name}: &[(&str, &str)] = &[\n");
     for file in files {
         let relative = file
-            .strip_prefix(&root)
+            .strip_prefix(root)
             .expect("under root")
             .to_string_lossy()
             .replace('\\', "/");
+        let Some(stem) = relative.strip_suffix(suffix) else {
+            continue;
+        };
+        let key = if strip { stem } else { relative.as_str() };
         writeln!(
             table,
-            "    ({relative:?}, include_str!({:?})),",
+            "    ({key:?}, include_str!({:?})),",
             file.display().to_string()
         )
         .unwrap();
     }
     table.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("templates.rs");
-    std::fs::write(out, table).expect("write templates table");
+    table
+}
+
+fn main() {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let manifest_dir = Path::new(&manifest_dir);
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    let templates = table(
+        "TEMPLATES",
+        "Every file under `src/templates/`, by relative path, sorted.",
+        &manifest_dir.join("src/templates"),
+        "",
+        false,
+    );
+    std::fs::write(out.join("templates.rs"), templates).expect("write templates table");
+    let profiles = table(
+        "PROFILES",
+        "The built-in profiles `profiles/NAME.yaml`, by name, sorted.",
+        &manifest_dir.join("profiles"),
+        ".yaml",
+        true,
+    );
+    std::fs::write(out.join("profiles.rs"), profiles).expect("write profiles table");
+    let crd_schemas = table(
+        "CRD_SCHEMAS",
+        "The structural schemas of the Istio and Gateway API CRDs, by `<group>_<Kind>`.",
+        &manifest_dir.join("src/validate/crds"),
+        ".json",
+        true,
+    );
+    std::fs::write(out.join("crd_schemas.rs"), crd_schemas).expect("write CRD schema table");
 }

@@ -1,5 +1,5 @@
 //! Render speed: the full default render in-process (load the built-in profile, render, finish,
-//! serialise), and the scaling with the number of app namespaces (10, 100, 1,000).
+//! validate, analyze, serialise), and the scaling with the number of app namespaces.
 //! Run: `cargo bench --bench render`.
 
 use std::hint::black_box;
@@ -7,42 +7,50 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
+use meshgen::core::paths::ProjectRoot;
 use meshgen::emit;
-use meshgen::finish;
-use meshgen::model::Model;
-use meshgen::paths::ProjectRoot;
 use meshgen::pipeline;
-use meshgen::profile::{MeshProfile, ProfileSource};
-use meshgen::render;
+use meshgen::profile::ProfileSource;
 
 fn default_render(c: &mut Criterion) {
     let root = ProjectRoot::new(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
     let source = ProfileSource::Builtin("default".into());
-    c.bench_function("render default (load + render + finish + stream)", |b| {
+    c.bench_function("render default (whole pipeline + stream)", |b| {
         b.iter(|| {
-            let rendered = pipeline::render(black_box(&source), &root).unwrap();
+            let loaded = pipeline::load_profile(black_box(&source), &root).unwrap();
+            let rendered = pipeline::render(loaded, &root, &[]).unwrap();
             black_box(emit::stream(&rendered.resources))
         })
     });
 }
 
+/// A profile file with `count` app namespaces, in a scratch project root.
+fn namespaces_profile(count: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "apiVersion: meshgen.dev/v1alpha1\nkind: MeshProfile\nextends: default\nspec:\n  knative:\n    appNamespaces:\n",
+    );
+    for i in 0..count {
+        text.push_str(&format!("    - app-{i:05}\n"));
+    }
+    std::fs::write(dir.path().join("meshgen.yaml"), text).unwrap();
+    dir
+}
+
 fn app_namespaces(c: &mut Criterion) {
     let mut group = c.benchmark_group("render with N app namespaces");
+    group.sample_size(10);
     for count in [10, 100, 1000] {
-        let mut profile = MeshProfile::default();
-        profile.spec.knative.app_namespaces = (0..count).map(|i| format!("app-{i:04}")).collect();
-        group.bench_with_input(
-            BenchmarkId::from_parameter(count),
-            &profile,
-            |b, profile| {
-                b.iter(|| {
-                    let model = Model::from_profile(black_box(profile));
-                    let resources = render::render(&model).unwrap();
-                    let resources = finish::finish(resources, &profile.spec.gitops.argocd).unwrap();
-                    black_box(emit::stream(&resources))
-                })
-            },
-        );
+        let dir = namespaces_profile(count);
+        let root = ProjectRoot::new(dir.path()).unwrap();
+        let source = ProfileSource::Path(dir.path().join("meshgen.yaml"));
+        group.bench_with_input(BenchmarkId::from_parameter(count), &source, |b, source| {
+            b.iter(|| {
+                let loaded = pipeline::load_profile(black_box(source), &root).unwrap();
+                let rendered = pipeline::render(loaded, &root, &[]).unwrap();
+                black_box(emit::stream(&rendered.resources))
+            })
+        });
     }
     group.finish();
 }

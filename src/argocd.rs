@@ -5,6 +5,10 @@
 //! never an empty stream with success (with auto-prune Argo CD would delete everything), nothing
 //! written, nothing read outside the repository copy, no dependence on `HOME`.
 //!
+//! The environment is untrusted input: a variable meshgen reads that is not UTF-8, a parameter
+//! of the wrong shape, or an unknown parameter is an error naming it — never silently dropped,
+//! because dropping one means rendering what the Application did not ask for.
+//!
 //! The repository root (the boundary no path may leave) is computed from
 //! `ARGOCD_APP_SOURCE_PATH`: the sidecar runs the command in `<copy>/<source path>`, so the root
 //! is the working directory with that suffix removed. Walking up to a `.git` directory is only
@@ -14,17 +18,22 @@
 //! Without either, the app directory itself is the root.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::core::diagnostic::{Diagnostic, Kind, Label, shown};
+use crate::core::paths::ProjectRoot;
+use crate::core::source::SourceFile;
+use crate::core::suggest;
+use crate::core::yaml::{self, Loc};
 use crate::emit;
-use crate::error::{Diagnostic, Error, Position, Result, did_you_mean};
-use crate::paths::ProjectRoot;
+use crate::error::{Error, Result};
 use crate::pipeline;
 use crate::profile::validate::validate;
-use crate::profile::{DataplaneMode, LoadedProfile, MtlsMode, ProfileSource};
-use crate::yaml::{self, Positions};
+use crate::profile::{DataplaneMode, LoadedProfile, MeshProfile, MtlsMode, ProfileSource};
 
 /// Name of the environment variable holding the Application's plugin parameters.
 pub const PARAMETERS_VAR: &str = "ARGOCD_APP_PARAMETERS";
@@ -33,45 +42,73 @@ pub const ENV_PREFIX: &str = "ARGOCD_ENV_MESHGEN_";
 /// The app's path inside the repository.
 pub const SOURCE_PATH_VAR: &str = "ARGOCD_APP_SOURCE_PATH";
 
-/// The parameters the plugin understands (also announced in `argocd/plugin.yaml`).
-pub const PARAMETERS: &[&str] = &[
-    "profile",
-    "overlays",
-    "mtls-mode",
-    "dataplane-mode",
-    "gateway-class",
-];
-
-/// Where a setting came from, to point errors at it.
-#[derive(Debug, Clone)]
-struct Origin {
-    /// `ARGOCD_APP_PARAMETERS` or the environment variable's name.
-    variable: String,
-    /// The variable's value (the source line of the excerpt).
-    text: String,
-    line: u64,
-    column: u64,
-    /// How to name it in messages: parameter `mtls-mode`, or the variable.
-    label: String,
+/// A parameter the plugin understands (also announced in `argocd/plugin.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parameter {
+    Profile,
+    Overlays,
+    MtlsMode,
+    DataplaneMode,
+    GatewayClass,
 }
 
-impl Origin {
-    fn at(&self, diagnostic: Diagnostic) -> Diagnostic {
-        diagnostic.at(
-            Position {
-                file: PathBuf::from(&self.variable),
-                line: self.line,
-                column: self.column,
-            },
-            Some(&self.text),
+impl Parameter {
+    const ALL: [Parameter; 5] = [
+        Parameter::Profile,
+        Parameter::Overlays,
+        Parameter::MtlsMode,
+        Parameter::DataplaneMode,
+        Parameter::GatewayClass,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Parameter::Profile => "profile",
+            Parameter::Overlays => "overlays",
+            Parameter::MtlsMode => "mtls-mode",
+            Parameter::DataplaneMode => "dataplane-mode",
+            Parameter::GatewayClass => "gateway-class",
+        }
+    }
+
+    /// `ARGOCD_ENV_MESHGEN_MTLS_MODE` for `mtls-mode`.
+    fn env_name(self) -> String {
+        format!(
+            "{ENV_PREFIX}{}",
+            self.name().to_ascii_uppercase().replace('-', "_")
         )
+    }
+
+    fn is_list(self) -> bool {
+        self == Parameter::Overlays
     }
 }
 
+/// The names of the parameters the plugin understands (`argocd/plugin.yaml` announces them).
+pub fn parameter_names() -> impl Iterator<Item = &'static str> {
+    Parameter::ALL.into_iter().map(Parameter::name)
+}
+
+/// One entry of `ARGOCD_APP_PARAMETERS`, as Argo CD writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParameter {
+    name: String,
+    #[serde(default)]
+    string: Option<String>,
+    #[serde(default)]
+    array: Option<Vec<String>>,
+    #[serde(default)]
+    map: Option<BTreeMap<String, String>>,
+}
+
+/// A setting and where it came from, to point errors at it.
 #[derive(Debug, Clone)]
 struct Setting<T> {
     value: T,
-    origin: Origin,
+    origin: Label,
+    /// How messages name it: `parameter `mtls-mode`` or the variable.
+    what: String,
 }
 
 /// What the Application asked for.
@@ -84,48 +121,96 @@ struct Settings {
     gateway_class: Option<Setting<String>>,
 }
 
-fn env_name(parameter: &str) -> String {
-    format!(
-        "{ENV_PREFIX}{}",
-        parameter.to_ascii_uppercase().replace('-', "_")
-    )
+impl Settings {
+    fn set_string(&mut self, parameter: Parameter, setting: Setting<String>) {
+        match parameter {
+            Parameter::Profile => self.profile = Some(setting),
+            Parameter::MtlsMode => self.mtls_mode = Some(setting),
+            Parameter::DataplaneMode => self.dataplane_mode = Some(setting),
+            Parameter::GatewayClass => self.gateway_class = Some(setting),
+            Parameter::Overlays => {
+                self.overlays = Some(Setting {
+                    value: setting
+                        .value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    origin: setting.origin,
+                    what: setting.what,
+                });
+            }
+        }
+    }
+}
+
+/// The variables the plugin reads, as text. Every `ARGOCD_*` variable must be UTF-8: one that
+/// is not is an error naming it.
+fn read_environment(env: &[(OsString, OsString)]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in env {
+        let Some(name) = name.to_str() else {
+            if name.to_string_lossy().starts_with("ARGOCD_") {
+                return Err(Error::input(Diagnostic::new(
+                    Kind::Unreadable,
+                    format!(
+                        "environment variable `{}` has a name that is not UTF-8",
+                        shown(&name.to_string_lossy())
+                    ),
+                )));
+            }
+            continue;
+        };
+        if !name.starts_with("ARGOCD_") {
+            continue;
+        }
+        let Some(value) = value.to_str() else {
+            return Err(Error::input(
+                Diagnostic::new(
+                    Kind::Unreadable,
+                    format!("environment variable `{name}` is not UTF-8 text"),
+                )
+                .help("Argo CD sets it from the Application; fix the Application (or the shell that exported it)"),
+            ));
+        };
+        out.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(out)
 }
 
 /// Reads `ARGOCD_ENV_MESHGEN_*` (first) and `ARGOCD_APP_PARAMETERS` (overriding).
 fn read_settings(env: &BTreeMap<String, String>) -> Result<Settings> {
     let mut settings = Settings::default();
-    let known: Vec<String> = PARAMETERS.iter().map(|p| env_name(p)).collect();
+    let known: Vec<String> = Parameter::ALL.iter().map(|p| p.env_name()).collect();
     for (name, value) in env.range(ENV_PREFIX.to_owned()..) {
         if !name.starts_with(ENV_PREFIX) {
             break;
         }
-        let origin = Origin {
-            variable: name.clone(),
-            text: value.clone(),
-            line: 1,
-            column: 1,
-            label: name.clone(),
-        };
-        let Some(index) = known.iter().position(|k| k == name) else {
-            let valid = known.join(", ");
-            let help = match did_you_mean(name, known.iter().map(String::as_str)) {
-                Some(close) => format!("did you mean `{close}`? meshgen reads {valid}"),
-                None => format!("meshgen reads {valid}"),
-            };
+        let Some(parameter) = Parameter::ALL.into_iter().find(|p| p.env_name() == *name) else {
+            let help =
+                suggest::help_listing(name, known.iter().map(String::as_str), "meshgen reads");
             return Err(Error::input(
-                Diagnostic::new(format!("unknown plugin environment variable `{name}`")).help(help),
+                Diagnostic::new(
+                    Kind::UnknownKey,
+                    format!("unknown plugin environment variable `{}`", shown(name)),
+                )
+                .help(help),
             ));
         };
         // Argo CD 3 passes empty values too: empty means unset.
         if value.is_empty() {
             continue;
         }
-        set(
-            &mut settings,
-            PARAMETERS[index],
-            ParamValue::Env(value.clone()),
-            origin,
-        )?;
+        settings.set_string(
+            parameter,
+            Setting {
+                value: value.clone(),
+                origin: SourceFile::new(name.clone(), value.as_str(), Default::default())
+                    .label(Loc::START),
+                what: format!("environment variable `{name}`"),
+            },
+        );
     }
     if let Some(text) = env.get(PARAMETERS_VAR) {
         read_parameters(&mut settings, text)?;
@@ -133,162 +218,143 @@ fn read_settings(env: &BTreeMap<String, String>) -> Result<Settings> {
     Ok(settings)
 }
 
-enum ParamValue {
-    Env(String),
-    String(String),
-    Array(Vec<String>),
-    Other(&'static str),
-}
-
-fn set(settings: &mut Settings, name: &str, value: ParamValue, origin: Origin) -> Result<()> {
-    let string = |value: ParamValue, origin: &Origin| -> Result<String> {
-        match value {
-            ParamValue::Env(text) | ParamValue::String(text) => Ok(text),
-            ParamValue::Array(_) => Err(kind_error(origin, name, "an array", "a string")),
-            ParamValue::Other(kind) => Err(kind_error(origin, name, kind, "a string")),
-        }
-    };
-    match name {
-        "profile" => {
-            settings.profile = Some(Setting {
-                value: string(value, &origin)?,
-                origin,
-            });
-        }
-        "overlays" => {
-            let list = match value {
-                // One environment variable holds a comma-separated list.
-                ParamValue::Env(text) | ParamValue::String(text) => text
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                ParamValue::Array(items) => items,
-                ParamValue::Other(kind) => return Err(kind_error(&origin, name, kind, "an array")),
-            };
-            settings.overlays = Some(Setting {
-                value: list,
-                origin,
-            });
-        }
-        "mtls-mode" => {
-            settings.mtls_mode = Some(Setting {
-                value: string(value, &origin)?,
-                origin,
-            })
-        }
-        "dataplane-mode" => {
-            settings.dataplane_mode = Some(Setting {
-                value: string(value, &origin)?,
-                origin,
-            })
-        }
-        _ => {
-            settings.gateway_class = Some(Setting {
-                value: string(value, &origin)?,
-                origin,
-            })
-        }
-    }
-    Ok(())
-}
-
-fn kind_error(origin: &Origin, name: &str, found: &str, expected: &str) -> Error {
-    Error::input(
-        origin.at(Diagnostic::new(format!(
-            "plugin parameter `{name}` is {found}, expected {expected}"
-        ))
-        .help(format!(
-            "set it in the Application as `{{name: {name}, {}: ...}}`",
-            if expected == "an array" {
-                "array"
-            } else {
-                "string"
-            }
-        ))),
-    )
-}
-
 fn read_parameters(settings: &mut Settings, text: &str) -> Result<()> {
-    let variable_origin = |line: u64, column: u64, label: &str| Origin {
-        variable: PARAMETERS_VAR.to_owned(),
-        text: text
-            .lines()
-            .nth(usize::try_from(line).unwrap_or(1).saturating_sub(1))
-            .unwrap_or("")
-            .to_owned(),
-        line,
-        column,
-        label: label.to_owned(),
-    };
-    let parsed: Value = serde_json::from_str(text).map_err(|error| {
-        Error::input(
-            variable_origin(error.line() as u64, error.column() as u64, PARAMETERS_VAR).at(
-                Diagnostic::new(format!("{PARAMETERS_VAR} is not valid JSON: {error}"))
-                    .help("Argo CD sets it from the Application's `spec.source.plugin.parameters`; when testing by hand, export a JSON array like [{\"name\":\"profile\",\"string\":\"meshgen.yaml\"}]"),
-            ),
-        )
-    })?;
     // Positions come from reading the JSON as YAML (a superset); without them, point at 1:1.
-    let positions: Positions = yaml::parse_document(text)
+    let positions = yaml::parse_document(text)
         .ok()
         .flatten()
         .map(|(_, positions)| positions)
         .unwrap_or_default();
-    let origin_at = |pointer: &str, label: &str| {
-        let loc = positions
-            .locate_value(pointer)
-            .unwrap_or(yaml::Loc { line: 1, column: 1 });
-        variable_origin(loc.line, loc.column, label)
-    };
-    let items = match &parsed {
+    let source = SourceFile::new(PARAMETERS_VAR, text, positions);
+    let parsed: Value = serde_json::from_str(text).map_err(|error| {
+        Error::input(
+            Diagnostic::new(Kind::Syntax, format!("{PARAMETERS_VAR} is not valid JSON: {error}"))
+                .at(source.label(Loc {
+                    line: error.line() as u64,
+                    column: error.column() as u64,
+                }))
+                .help("Argo CD sets it from the Application's `spec.source.plugin.parameters`; when testing by hand, export a JSON array like [{\"name\":\"profile\",\"string\":\"meshgen.yaml\"}]"),
+        )
+    })?;
+    let items = match parsed {
         // ApplicationSets have been seen to send `null` (argo-cd#11900): no parameters.
         Value::Null => return Ok(()),
         Value::Array(items) => items,
         other => {
             return Err(Error::input(
-                origin_at("", PARAMETERS_VAR).at(Diagnostic::new(format!(
-                    "{PARAMETERS_VAR} is {}, expected a JSON array",
-                    crate::patch::type_name(other)
-                ))
-                .help("it is a list of {name, string|array|map} objects")),
+                source.at_value(
+                    "",
+                    Diagnostic::new(
+                        Kind::WrongType,
+                        format!(
+                            "{PARAMETERS_VAR} is {}, expected a JSON array",
+                            crate::core::diagnostic::type_name(&other)
+                        ),
+                    )
+                    .help("it is a list of {name, string|array|map} objects"),
+                ),
             ));
         }
     };
-    for (index, item) in items.iter().enumerate() {
-        let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
-        let label = format!("parameter `{name}`");
-        if !PARAMETERS.contains(&name) {
-            let valid = PARAMETERS.join(", ");
-            let help = match did_you_mean(name, PARAMETERS.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? the meshgen plugin takes {valid}"),
-                None => format!("the meshgen plugin takes {valid}"),
-            };
+    for (index, item) in items.into_iter().enumerate() {
+        let at = format!("/{index}");
+        let raw: RawParameter = serde_json::from_value(item).map_err(|error| {
+            Error::input(source.at_value(
+                &at,
+                Diagnostic::new(
+                    Kind::WrongType,
+                    format!("plugin parameter {index} is not {{name, string|array|map}}: {error}"),
+                )
+                .help("each parameter is an object with `name` and one of `string` (text), `array` (a list of texts) or `map`"),
+            ))
+        })?;
+        let Some(parameter) = Parameter::ALL.into_iter().find(|p| p.name() == raw.name) else {
+            let help = suggest::help_listing(
+                &raw.name,
+                Parameter::ALL.iter().map(|p| p.name()),
+                "the meshgen plugin takes",
+            );
             return Err(Error::input(
-                origin_at(&format!("/{index}/name"), &label)
-                    .at(Diagnostic::new(format!("unknown plugin parameter `{name}`")).help(help)),
+                source.at_value(
+                    &format!("{at}/name"),
+                    Diagnostic::new(
+                        Kind::UnknownKey,
+                        format!("unknown plugin parameter `{}`", shown(&raw.name)),
+                    )
+                    .help(help),
+                ),
+            ));
+        };
+        let name = parameter.name();
+        let what = format!("parameter `{name}`");
+        let wrong_shape = |key: &str, expected: &str| {
+            Error::input(
+                source.at_value(
+                    &format!("{at}/{key}"),
+                    Diagnostic::new(
+                        Kind::WrongType,
+                        format!("plugin parameter `{name}` is {key}, expected {expected}"),
+                    )
+                    .help(format!(
+                        "set it in the Application as `{{name: {name}, {}: ...}}`",
+                        if parameter.is_list() {
+                            "array"
+                        } else {
+                            "string"
+                        }
+                    )),
+                ),
+            )
+        };
+        if raw.map.is_some() {
+            return Err(wrong_shape(
+                "map",
+                if parameter.is_list() {
+                    "an array"
+                } else {
+                    "a string"
+                },
             ));
         }
-        let (pointer, value) = if let Some(Value::String(text)) = item.get("string") {
-            (format!("/{index}/string"), ParamValue::String(text.clone()))
-        } else if let Some(Value::Array(entries)) = item.get("array") {
-            let strings = entries
-                .iter()
-                .map(|e| e.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .unwrap_or_default();
-            (format!("/{index}/array"), ParamValue::Array(strings))
-        } else if item.get("map").is_some() {
-            (format!("/{index}/map"), ParamValue::Other("a map"))
-        } else {
-            // A parameter without a value (Argo CD sends `string: ""` for empty ones): unset.
-            continue;
-        };
-        if matches!(&value, ParamValue::String(text) if text.is_empty()) {
-            continue;
+        match (raw.string, raw.array) {
+            (Some(_), Some(_)) => {
+                return Err(wrong_shape("both a string and an array", "one of them"));
+            }
+            (Some(text), None) => {
+                // Argo CD sends `string: ""` for a parameter left empty: unset.
+                if text.is_empty() {
+                    continue;
+                }
+                settings.set_string(
+                    parameter,
+                    Setting {
+                        value: text,
+                        origin: source.label(
+                            source
+                                .positions
+                                .locate_value(&format!("{at}/string"))
+                                .unwrap_or(Loc::START),
+                        ),
+                        what,
+                    },
+                );
+            }
+            (None, Some(items)) if parameter.is_list() => {
+                settings.overlays = Some(Setting {
+                    value: items,
+                    origin: source.label(
+                        source
+                            .positions
+                            .locate_value(&format!("{at}/array"))
+                            .unwrap_or(Loc::START),
+                    ),
+                    what,
+                });
+            }
+            (None, Some(_)) => return Err(wrong_shape("an array", "a string")),
+            // A parameter without a value: unset.
+            (None, None) => {}
         }
-        set(settings, name, value, origin_at(&pointer, &label))?;
     }
     Ok(())
 }
@@ -304,7 +370,7 @@ pub fn repository_root(app_dir: &Path, env: &BTreeMap<String, String>) -> Result
                 Component::CurDir => {}
                 _ => {
                     return Err(Error::input(
-                        Diagnostic::new(format!("{SOURCE_PATH_VAR} `{source_path}` is not a plain relative path"))
+                        Diagnostic::new(Kind::OutsideRoot, format!("{SOURCE_PATH_VAR} `{}` is not a plain relative path", shown(source_path)))
                             .help("Argo CD sets it to the Application's `spec.source.path`, relative to the repository root"),
                     ));
                 }
@@ -314,9 +380,10 @@ pub fn repository_root(app_dir: &Path, env: &BTreeMap<String, String>) -> Result
         for part in parts.iter().rev() {
             if root.file_name() != Some(part) {
                 return Err(Error::input(
-                    Diagnostic::new(format!(
-                        "the working directory `{}` does not end with {SOURCE_PATH_VAR} `{source_path}`",
-                        app_dir.display()
+                    Diagnostic::new(Kind::OutsideRoot, format!(
+                        "the working directory `{}` does not end with {SOURCE_PATH_VAR} `{}`",
+                        app_dir.display(),
+                        shown(source_path)
                     ))
                     .help("the plugin must run in the app's directory of the repository copy, as argocd-cmp-server does; unset the variable when running by hand"),
                 ));
@@ -336,52 +403,54 @@ pub fn repository_root(app_dir: &Path, env: &BTreeMap<String, String>) -> Result
 }
 
 /// A change a plugin parameter makes to the profile.
-type Override = Box<dyn Fn(&mut crate::profile::MeshProfile)>;
+type Override = Box<dyn Fn(&mut MeshProfile)>;
+
+fn parse_enum<T: serde::de::DeserializeOwned>(
+    setting: &Setting<String>,
+    name: &str,
+    valid: &[&str],
+) -> Result<T> {
+    serde_json::from_value(Value::String(setting.value.clone())).map_err(|_| {
+        let list = valid.join(", ");
+        let close = valid
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(&setting.value))
+            .copied()
+            .or_else(|| suggest::closest(&setting.value, valid.iter().copied()));
+        let help = match close {
+            Some(close) => format!("did you mean `{close}`? expected one of: {list}"),
+            None => format!("expected one of: {list}"),
+        };
+        Error::input(
+            Diagnostic::new(
+                Kind::InvalidValue,
+                format!(
+                    "invalid value `{}` for plugin parameter `{name}`",
+                    shown(&setting.value)
+                ),
+            )
+            .at(setting.origin.clone())
+            .help(help),
+        )
+    })
+}
 
 /// Applies the scalar overrides to the loaded profile; the final layer of the merge.
 fn apply_overrides(loaded: &mut LoadedProfile, settings: &Settings) -> Result<()> {
-    fn parse_enum<T: serde::de::DeserializeOwned>(
-        setting: &Setting<String>,
-        name: &str,
-        valid: &[&str],
-    ) -> Result<T> {
-        serde_json::from_value(Value::String(setting.value.clone())).map_err(|_| {
-            let list = valid.join(", ");
-            let close = valid
-                .iter()
-                .find(|v| v.eq_ignore_ascii_case(&setting.value))
-                .copied()
-                .or_else(|| did_you_mean(&setting.value, valid.iter().copied()));
-            let help = match close {
-                Some(close) => format!("did you mean `{close}`? expected one of: {list}"),
-                None => format!("expected one of: {list}"),
-            };
-            Error::input(
-                setting.origin.at(Diagnostic::new(format!(
-                    "invalid value `{}` for plugin parameter `{name}`",
-                    setting.value
-                ))
-                .help(help)),
-            )
-        })
-    }
-    let mut applied: Vec<(&Origin, Override)> = Vec::new();
+    let mut applied: Vec<(&Setting<String>, Override)> = Vec::new();
     if let Some(setting) = &settings.mtls_mode {
         let mode: MtlsMode =
             parse_enum(setting, "mtls-mode", &["STRICT", "PERMISSIVE", "DISABLE"])?;
-        applied.push((&setting.origin, Box::new(move |p| p.spec.mtls.mode = mode)));
+        applied.push((setting, Box::new(move |p| p.spec.mtls.mode = mode)));
     }
     if let Some(setting) = &settings.dataplane_mode {
         let mode: DataplaneMode = parse_enum(setting, "dataplane-mode", &["sidecar", "ambient"])?;
-        applied.push((
-            &setting.origin,
-            Box::new(move |p| p.spec.dataplane.mode = mode),
-        ));
+        applied.push((setting, Box::new(move |p| p.spec.dataplane.mode = mode)));
     }
     if let Some(setting) = &settings.gateway_class {
         let class = setting.value.clone();
         applied.push((
-            &setting.origin,
+            setting,
             Box::new(move |p| p.spec.gateway.class_name = class.clone()),
         ));
     }
@@ -407,27 +476,29 @@ fn apply_overrides(loaded: &mut LoadedProfile, settings: &Settings) -> Result<()
                 change(&mut alone);
                 validate(&alone, &loaded.origins)
                     .iter()
-                    .any(|d| d.message == problem.message)
+                    .any(|d| d.kind == problem.kind && d.message == problem.message)
             })
             .or(applied.last())
-            .map(|(origin, _)| *origin);
-        let mut diagnostic = Diagnostic::new(problem.message.clone());
-        if let Some(origin) = culprit {
+            .map(|(setting, _)| *setting);
+        let mut diagnostic = Diagnostic::new(problem.kind, problem.message.clone());
+        if let Some(setting) = culprit {
             let help = problem.help.clone().unwrap_or_default();
-            diagnostic = origin.at(diagnostic).help(format!(
+            diagnostic = diagnostic.at(setting.origin.clone()).help(format!(
                 "{help} (the profile is valid; the value comes from {} of the Argo CD Application)",
-                origin.label
+                setting.what
             ));
         }
         positioned.push(diagnostic);
     }
-    Err(Error::Inputs(positioned))
+    Err(Error::inputs(positioned))
 }
 
-/// Renders the app in `app_dir` as Argo CD asks, returning the YAML stream.
-pub fn generate(app_dir: &Path, env: &BTreeMap<String, String>) -> Result<String> {
-    let settings = read_settings(env)?;
-    let root_dir = repository_root(app_dir, env)?;
+/// Renders the app in `app_dir` as Argo CD asks (`env`: the process environment), returning
+/// the YAML stream. Analyzer errors fail it: Argo CD must not apply a broken mesh.
+pub fn generate(app_dir: &Path, env: &[(OsString, OsString)]) -> Result<String> {
+    let env = read_environment(env)?;
+    let settings = read_settings(&env)?;
+    let root_dir = repository_root(app_dir, &env)?;
     let root = ProjectRoot::new(&root_dir)?;
     let profile = settings
         .profile
@@ -437,13 +508,15 @@ pub fn generate(app_dir: &Path, env: &BTreeMap<String, String>) -> Result<String
         ProfileSource::Path(path) => ProfileSource::Path(app_dir.join(path)),
         builtin => builtin,
     };
-    let mut loaded = pipeline::load_profile(&source, &root).map_err(|error| match (&settings.profile, error) {
-        (None, Error::Input(d)) if d.message.contains("does not exist") => Error::input(
-            Diagnostic::new(format!("no meshgen.yaml in the app directory `{}`", app_dir.display()))
-                .help("add meshgen.yaml to the app's path, or set the plugin parameter `profile` (a file relative to the app, or a built-in profile name)"),
-        ),
-        (Some(setting), Error::Input(d)) if d.position.is_none() => Error::input(setting.origin.at(*d)),
-        (_, other) => other,
+    let mut loaded = pipeline::load_profile(&source, &root).map_err(|error| {
+        match &settings.profile {
+            None if error.is_input(Kind::NotFound) => Error::input(
+                Diagnostic::new(Kind::NotFound, format!("no meshgen.yaml in the app directory `{}`", app_dir.display()))
+                    .help("add meshgen.yaml to the app's path, or set the plugin parameter `profile` (a file relative to the app, or a built-in profile name)"),
+            ),
+            Some(setting) => error.map_diagnostics(|d| d.at(setting.origin.clone())),
+            None => error,
+        }
     })?;
     apply_overrides(&mut loaded, &settings)?;
     let overlays: Vec<PathBuf> = settings
@@ -451,18 +524,18 @@ pub fn generate(app_dir: &Path, env: &BTreeMap<String, String>) -> Result<String
         .as_ref()
         .map(|s| s.value.iter().map(|o| app_dir.join(o)).collect())
         .unwrap_or_default();
-    let rendered = pipeline::render_profile(loaded, &root, &overlays).map_err(|error| {
-        match (&settings.overlays, error) {
-            (Some(setting), Error::Input(d)) if d.position.is_none() => {
-                Error::input(setting.origin.at(*d))
-            }
-            (_, other) => other,
-        }
-    })?;
+    let rendered = pipeline::render(loaded, &root, &overlays)
+        .map_err(|error| match &settings.overlays {
+            Some(setting) => error.map_diagnostics(|d| d.at(setting.origin.clone())),
+            None => error,
+        })?
+        .lint_errors()?;
     if rendered.resources.is_empty() {
-        return Err(Error::input(Diagnostic::new("the render is empty").help(
-            "refusing to print an empty stream: Argo CD would read it as \"delete everything\"",
-        )));
+        return Err(Error::input(
+            Diagnostic::new(Kind::Missing, "the render is empty").help(
+                "refusing to print an empty stream: Argo CD would read it as \"delete everything\"",
+            ),
+        ));
     }
     Ok(emit::stream(&rendered.resources))
 }
@@ -508,25 +581,52 @@ mod tests {
     }
 
     #[test]
-    fn unknown_names_are_errors() {
+    fn unknown_names_and_wrong_shapes_are_errors() {
         let error = read_settings(&env(&[(
             PARAMETERS_VAR,
             r#"[{"name":"mtls_mode","string":"STRICT"}]"#,
         )]))
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+        let diagnostic = &error.diagnostics()[0];
+        assert_eq!(diagnostic.message, "unknown plugin parameter `mtls_mode`");
         assert!(
-            error.contains("unknown plugin parameter `mtls_mode`"),
-            "{error}"
+            diagnostic
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `mtls-mode`?")
         );
-        assert!(error.contains("did you mean `mtls-mode`?"), "{error}");
-        assert!(error.contains("ARGOCD_APP_PARAMETERS:1:"), "{error}");
-        let error = read_settings(&env(&[("ARGOCD_ENV_MESHGEN_PROFLE", "x")]))
-            .unwrap_err()
-            .to_string();
+        assert_eq!(diagnostic.label.as_ref().unwrap().file, PARAMETERS_VAR);
+        let error = read_settings(&env(&[("ARGOCD_ENV_MESHGEN_PROFLE", "x")])).unwrap_err();
         assert!(
-            error.contains("did you mean `ARGOCD_ENV_MESHGEN_PROFILE`?"),
-            "{error}"
+            error.diagnostics()[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `ARGOCD_ENV_MESHGEN_PROFILE`?")
         );
+        for parameters in [
+            r#"[{"name":"overlays","array":["a", 1]}]"#,
+            r#"[{"name":"mtls-mode","array":["STRICT"]}]"#,
+            r#"[{"name":"mtls-mode","map":{"a":"b"}}]"#,
+            r#"[{"name":"mtls-mode","strin":"STRICT"}]"#,
+        ] {
+            assert!(
+                read_settings(&env(&[(PARAMETERS_VAR, parameters)])).is_err(),
+                "{parameters}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn variables_that_are_not_utf8_are_errors() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![b'a', 0xff]);
+        let error =
+            read_environment(&[(OsString::from(SOURCE_PATH_VAR), bad.clone())]).unwrap_err();
+        assert!(error.diagnostics()[0].message.contains(SOURCE_PATH_VAR));
+        // Variables meshgen does not read stay irrelevant.
+        assert!(read_environment(&[(OsString::from("LANG"), bad)]).is_ok());
     }
 }

@@ -1,119 +1,24 @@
-//! Errors: every way meshgen can fail, each carrying what the user needs to fix it (the file,
-//! the position, what to do) and the exit code it maps to. Rendering them for humans happens
-//! here too, in one place, so every command reports problems the same way.
+//! The ways a meshgen command can fail, as values: input problems (one or several
+//! [`Diagnostic`]s, each with its kind and position), I/O failures on the output side, a
+//! built-in template that fails (a meshgen bug), and a render the analyzers reject (the
+//! [`Report`] itself, not its text). Nothing here prints; `cli::report` renders errors and
+//! decides exit codes.
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// Exit code of a run that found problems in otherwise valid input (drift, lint errors).
-pub const EXIT_FINDINGS: i32 = 1;
-/// Exit code of bad input, bad usage or an I/O failure.
-pub const EXIT_BAD_INPUT: i32 = 2;
-
-/// A place in a user's file: 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    pub file: PathBuf,
-    pub line: u64,
-    pub column: u64,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
-    }
-}
-
-/// One problem in the user's input, positioned when the input has positions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub message: String,
-    pub position: Option<Position>,
-    /// The source line the position points into, for the excerpt.
-    pub source_line: Option<String>,
-    /// What to do about it.
-    pub help: Option<String>,
-}
-
-impl Diagnostic {
-    pub fn new(message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            message: message.into(),
-            position: None,
-            source_line: None,
-            help: None,
-        }
-    }
-
-    pub fn at(mut self, position: Position, source: Option<&str>) -> Diagnostic {
-        self.source_line = source.and_then(|text| {
-            let index = usize::try_from(position.line).ok()?.checked_sub(1)?;
-            text.lines().nth(index).map(str::to_owned)
-        });
-        self.position = Some(position);
-        self
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    /// rustc-style: message, `--> file:line:col`, the source line with a caret, then `help:`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)?;
-        let number = self
-            .position
-            .as_ref()
-            .map(|p| p.line.to_string())
-            .unwrap_or_default();
-        let gutter = " ".repeat(number.len().max(1));
-        if let Some(position) = &self.position {
-            write!(f, "\n{gutter}--> {position}")?;
-            if let Some(line) = &self.source_line {
-                let column = usize::try_from(position.column.saturating_sub(1)).unwrap_or(0);
-                // Keep tabs so the caret lines up under tab-indented text.
-                let pad: String = line
-                    .chars()
-                    .take(column)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                let carets = "^".repeat(token_width(line, column));
-                write!(
-                    f,
-                    "\n{gutter} |\n{number} | {line}\n{gutter} | {pad}{carets}"
-                )?;
-            }
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n{gutter} = help: {help}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Width of the token starting at `column` (in characters): up to the next space or `:`.
-fn token_width(line: &str, column: usize) -> usize {
-    let token = line
-        .chars()
-        .skip(column)
-        .take_while(|c| !c.is_whitespace() && *c != ':')
-        .count();
-    token.max(1)
-}
+use crate::core::diagnostic::{Diagnostic, Kind};
+use crate::lint::Report;
 
 /// Everything that stops a meshgen command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The profile, an overlay or another input the user wrote is wrong.
-    #[error("{0}")]
+    #[error("{}", .0.message)]
     Input(Box<Diagnostic>),
     /// Several independent input problems, reported together.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n\n"))]
+    #[error("{} problems in the input", .0.len())]
     Inputs(Vec<Diagnostic>),
-    /// Reading or writing a file failed.
+    /// Writing or reading meshgen's own output failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
         action: &'static str,
@@ -122,21 +27,25 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A built-in template failed: a bug in meshgen, not in the user's input.
-    #[error(
-        "internal error in template `{template}`: {message}\n  = help: this is a meshgen bug; please report it with the profile that triggers it"
-    )]
+    #[error("internal error in template `{template}`: {message}")]
     Template { template: String, message: String },
-    /// The command ran and found problems (drift, changed output); the report was already printed.
-    #[error("{0}")]
-    Findings(String),
-    /// The analyzers found errors; the text report.
-    #[error("{0}")]
-    Lint(String),
+    /// The analyzers found errors in a render that must not go ahead.
+    #[error("the analyzers found errors")]
+    Lint(Box<Report>),
 }
 
 impl Error {
     pub fn input(diagnostic: Diagnostic) -> Error {
         Error::Input(Box::new(diagnostic))
+    }
+
+    /// One or several diagnostics as one error.
+    pub fn inputs(mut diagnostics: Vec<Diagnostic>) -> Error {
+        if diagnostics.len() == 1 {
+            Error::input(diagnostics.remove(0))
+        } else {
+            Error::Inputs(diagnostics)
+        }
     }
 
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
@@ -147,26 +56,36 @@ impl Error {
         }
     }
 
-    /// The process exit code this error maps to.
-    pub fn exit_code(&self) -> i32 {
+    /// The diagnostics of an input error (empty for other errors).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            Error::Findings(_) | Error::Lint(_) => EXIT_FINDINGS,
-            _ => EXIT_BAD_INPUT,
+            Error::Input(diagnostic) => std::slice::from_ref(diagnostic),
+            Error::Inputs(diagnostics) => diagnostics,
+            _ => &[],
+        }
+    }
+
+    /// True when this is exactly one input problem of `kind`.
+    pub fn is_input(&self, kind: Kind) -> bool {
+        matches!(self, Error::Input(diagnostic) if diagnostic.kind == kind)
+    }
+
+    /// Applies `change` to every diagnostic of an input error.
+    pub fn map_diagnostics(self, change: impl Fn(Diagnostic) -> Diagnostic) -> Error {
+        match self {
+            Error::Input(diagnostic) => Error::input(change(*diagnostic)),
+            Error::Inputs(diagnostics) => {
+                Error::Inputs(diagnostics.into_iter().map(change).collect())
+            }
+            other => other,
         }
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
+impl From<Diagnostic> for Error {
+    fn from(diagnostic: Diagnostic) -> Error {
+        Error::input(diagnostic)
+    }
 }
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,40 +1,42 @@
-//! Finishing: what every rendered object gets before it is written — meshgen's label, the Argo
-//! CD sync waves and sync options, a canonical key order — and the fixed install order of the
-//! whole set. Also the last consistency check: no two objects with one identity.
+//! Stage 5, finishing: what every rendered object gets before it is written — meshgen's label,
+//! the Argo CD sync waves and sync options, a canonical key order — and the fixed install order
+//! of the whole set. Also the last consistency check: no two objects with one identity.
 
 use serde_json::{Map, Value};
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::core::diagnostic::{Diagnostic, Kind};
+use crate::core::resource::{Component, Identity, Resource};
+use crate::core::wellknown::{
+    ANNOTATION_SYNC_OPTIONS, ANNOTATION_SYNC_WAVE, LABEL_MANAGED_BY, MANAGED_BY,
+};
+use crate::error::{Error, Result};
 use crate::profile::Argocd;
-use crate::resource::{Identity, Resource};
-
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "meshgen";
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 
 /// Argo CD sync wave of a component: CRDs, then the control plane (injection and validation
 /// webhooks must answer before anything is injected), then namespaces, then gateways and
 /// Knative's configuration, then policies.
-fn sync_wave(component: &str) -> i32 {
+fn sync_wave(component: Component) -> i32 {
     match component {
-        "crds" => -3,
-        "base" | "istiod" | "istio-cni" | "ztunnel" => -2,
-        "namespaces" => -1,
-        "security" | "telemetry" => 1,
-        _ => 0,
+        Component::Crds => -3,
+        Component::Base | Component::Istiod | Component::IstioCni | Component::Ztunnel => -2,
+        Component::Namespaces => -1,
+        Component::Gateways | Component::Knative | Component::Overlay => 0,
+        Component::Security | Component::Telemetry => 1,
     }
 }
 
 /// Objects other tools also write: Knative creates its namespaces and ConfigMaps, so meshgen
 /// applies partial objects server-side and does not claim them with its label.
 fn is_shared(resource: &Resource) -> bool {
-    matches!(resource.component.as_str(), "namespaces" | "knative")
+    matches!(
+        resource.component,
+        Component::Namespaces | Component::Knative
+    )
 }
 
 /// Upstream files included verbatim: no meshgen label.
 fn is_upstream(resource: &Resource) -> bool {
-    resource.component == "crds"
+    resource.component == Component::Crds
 }
 
 fn sync_options(resource: &Resource) -> Vec<&'static str> {
@@ -83,7 +85,7 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
     for resource in &mut resources {
         let shared = is_shared(resource);
         let upstream = is_upstream(resource);
-        let wave = sync_wave(&resource.component);
+        let wave = sync_wave(resource.component);
         let options = sync_options(resource);
         let Some(metadata) = resource
             .object
@@ -93,14 +95,15 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
             continue;
         };
         if !shared && !upstream {
-            entry_map(metadata, "labels").insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
+            entry_map(metadata, "labels").insert(LABEL_MANAGED_BY.into(), MANAGED_BY.into());
         }
         if argocd.sync_waves {
-            entry_map(metadata, "annotations").insert(SYNC_WAVE.into(), wave.to_string().into());
+            entry_map(metadata, "annotations")
+                .insert(ANNOTATION_SYNC_WAVE.into(), wave.to_string().into());
         }
         if argocd.server_side_apply && !options.is_empty() {
             entry_map(metadata, "annotations")
-                .insert(SYNC_OPTIONS.into(), options.join(",").into());
+                .insert(ANNOTATION_SYNC_OPTIONS.into(), options.join(",").into());
         }
     }
     for resource in &mut resources {
@@ -123,22 +126,22 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
         (*rank, &id.group, &id.kind, &id.namespace, &id.name)
     }
     keyed.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
-    let same = |a: &Identity, b: &Identity| {
-        (&a.group, &a.kind, &a.namespace, &a.name) == (&b.group, &b.kind, &b.namespace, &b.name)
-    };
     let duplicates: Vec<Diagnostic> = keyed
         .windows(2)
-        .filter(|pair| same(&pair[0].1, &pair[1].1))
+        .filter(|pair| pair[0].1.key() == pair[1].1.key())
         .map(|pair| {
-            Diagnostic::new(format!(
-                "`{}` is rendered twice (by `{}` and `{}`)",
-                pair[1].1, pair[0].2.component, pair[1].2.component
-            ))
+            Diagnostic::new(
+                Kind::Conflict,
+                format!(
+                    "`{}` is rendered twice (by `{}` and `{}`)",
+                    pair[1].1, pair[0].2.component, pair[1].2.component
+                ),
+            )
             .help("an overlay adds an object the profile already renders; patch it instead")
         })
         .collect();
     if !duplicates.is_empty() {
-        return Err(Error::Inputs(duplicates));
+        return Err(Error::inputs(duplicates));
     }
     Ok(keyed.into_iter().map(|(_, _, resource)| resource).collect())
 }
@@ -168,10 +171,12 @@ pub fn canonicalize(object: &mut Value) {
     }
 }
 
+/// Moves the keys `first` to the front, in that order; the other keys keep their order
+/// (`shift_remove`: serde_json's `remove` swaps the last key into the hole).
 fn reorder(map: &mut Map<String, Value>, first: &[&str]) {
     let mut ordered = Map::with_capacity(map.len());
     for key in first {
-        if let Some(value) = map.remove(*key) {
+        if let Some(value) = map.shift_remove(*key) {
             ordered.insert((*key).to_owned(), value);
         }
     }
@@ -188,23 +193,23 @@ mod tests {
     fn install_order_and_annotations() {
         let resources = vec![
             Resource::new(
-                "security",
+                Component::Security,
                 json!({"kind": "PeerAuthentication", "apiVersion": "security.istio.io/v1", "metadata": {"name": "default", "namespace": "istio-system"}}),
             ),
             Resource::new(
-                "namespaces",
+                Component::Namespaces,
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "knative-serving"}}),
             ),
         ];
         let finished = finish(resources, &Argocd::default()).unwrap();
         assert_eq!(finished[0].identity().kind, "Namespace");
         let ns = &finished[0].object["metadata"];
-        assert_eq!(ns["annotations"][SYNC_WAVE], "-1");
+        assert_eq!(ns["annotations"][ANNOTATION_SYNC_WAVE], "-1");
         assert!(ns.get("labels").is_none(), "shared objects are not claimed");
         let pa = &finished[1].object;
-        assert_eq!(pa["metadata"]["labels"][MANAGED_BY_LABEL], "meshgen");
+        assert_eq!(pa["metadata"]["labels"][LABEL_MANAGED_BY], "meshgen");
         assert_eq!(
-            pa["metadata"]["annotations"][SYNC_OPTIONS],
+            pa["metadata"]["annotations"][ANNOTATION_SYNC_OPTIONS],
             "SkipDryRunOnMissingResource=true"
         );
         let keys: Vec<_> = pa.as_object().unwrap().keys().collect();
@@ -212,11 +217,33 @@ mod tests {
     }
 
     #[test]
+    fn reordering_keeps_the_order_of_the_other_keys() {
+        let mut binding = json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "istiod"}, "roleRef": {}, "subjects": []
+        });
+        // Templates write `metadata` first; serde_json's swap-remove would move `subjects`
+        // into its place, ahead of `roleRef`.
+        let object = binding.as_object_mut().unwrap();
+        let metadata = object.shift_remove("metadata").unwrap();
+        let mut reordered = Map::new();
+        reordered.insert("metadata".into(), metadata);
+        reordered.append(object);
+        let mut value = Value::Object(reordered);
+        canonicalize(&mut value);
+        let keys: Vec<_> = value.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["apiVersion", "kind", "metadata", "roleRef", "subjects"]
+        );
+    }
+
+    #[test]
     fn duplicates_are_errors() {
         let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "b"}});
         let resources = vec![
-            Resource::new("knative", object.clone()),
-            Resource::new("overlay", object),
+            Resource::new(Component::Knative, object.clone()),
+            Resource::new(Component::Overlay, object),
         ];
         assert!(finish(resources, &Argocd::default()).is_err());
     }

@@ -1,21 +1,27 @@
-//! The pipeline, start to end: load the profile, read the pinned CRDs, build the model, render,
-//! apply overlays, finish, then check every object against its type and run the analyzers.
-//! Each stage lives in its own module; this one only runs them in order and collects the inputs
-//! for the lock file.
+//! The pipeline, start to end, in the order data flows: load the profile, read every other
+//! input (overlays, pinned CRD bundles), build the model, render, apply overlays, finish, check
+//! every object against its type, run the analyzers. Each stage lives in its own module; this
+//! one only runs them in order and collects the inputs for the lock file.
+//!
+//! Two entry points: [`load_profile`] (stage 1 alone: `profile show`, the Argo CD plugin, which
+//! adjusts the profile before rendering) and [`render`] (everything after it). A render never
+//! judges its own analyzer report: callers decide whether errors stop them
+//! ([`Rendered::lint_errors`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::crds;
+use crate::core::diagnostic::Diagnostic;
+use crate::core::paths::ProjectRoot;
+use crate::core::resource::Resource;
 use crate::emit::InputDigest;
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Error, Result};
 use crate::finish;
 use crate::lint::{self, LintOptions, Report};
 use crate::model::Model;
 use crate::overlay::{self, Overlay};
-use crate::paths::ProjectRoot;
 use crate::profile::{self, LoadedProfile, ProfileSource};
 use crate::render;
-use crate::resource::Resource;
+use crate::validate;
 
 /// What a render produced.
 #[derive(Debug, Clone)]
@@ -29,68 +35,38 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// The render, unless the analyzers found errors: then their report, as an error (exit 1).
-    pub fn fail_on_lint_errors(self) -> Result<Rendered> {
+    /// The render, unless the analyzers found errors: then their report, as an error.
+    pub fn lint_errors(self) -> Result<Rendered> {
         if self.lint.has_errors() {
-            return Err(Error::Lint(lint::to_text(&self.lint)));
+            return Err(Error::Lint(Box::new(self.lint)));
         }
         Ok(self)
     }
 }
 
-/// Loads and validates a profile (with its `extends` chain).
+/// Stage 1: loads and validates a profile (with its `extends` chain).
 pub fn load_profile(source: &ProfileSource, root: &ProjectRoot) -> Result<LoadedProfile> {
     profile::load(source, root)
 }
 
-/// Renders the full manifest set of `source`; analyzer errors fail it.
-pub fn render(source: &ProfileSource, root: &ProjectRoot) -> Result<Rendered> {
-    render_with(source, root, &[])
-}
-
-/// Renders `source` with the profile's overlays, then `overlays` (paths relative to the working
-/// directory, as given with `--overlay`), in that order.
-pub fn render_with(
-    source: &ProfileSource,
-    root: &ProjectRoot,
-    overlays: &[PathBuf],
-) -> Result<Rendered> {
-    let loaded = load_profile(source, root)?;
-    render_profile(loaded, root, overlays)
-}
-
-/// Renders an already loaded profile; analyzer errors fail it.
-pub fn render_profile(
-    loaded: LoadedProfile,
-    root: &ProjectRoot,
-    overlays: &[PathBuf],
-) -> Result<Rendered> {
-    analyze_profile(loaded, root, overlays)?.fail_on_lint_errors()
-}
-
-/// Renders an already loaded profile (callers that adjust the profile after loading, like the
-/// Argo CD plugin's parameters, start here) and analyzes the result without judging it:
-/// `meshgen lint` wants the report even when it holds errors. A field no type knows (an
-/// overlay's typo) is an input error here already.
-pub fn analyze_profile(
-    loaded: LoadedProfile,
-    root: &ProjectRoot,
-    overlays: &[PathBuf],
-) -> Result<Rendered> {
+/// Every stage after loading: renders `loaded` with the profile's overlays, then `overlays`
+/// (paths relative to the working directory, as given with `--overlay`), in that order, and
+/// analyzes the result. A field no type knows (an overlay's typo) is an input error here.
+pub fn render(loaded: LoadedProfile, root: &ProjectRoot, overlays: &[PathBuf]) -> Result<Rendered> {
     // Read every input before rendering: a bad overlay fails fast, and nothing is half done.
     let overlays = load_overlays(&loaded, root, overlays)?;
-    let (mut resources, bundles) = crds::load_bundles(&loaded, root)?;
+    let (mut resources, bundles) = render::crds::load_bundles(&loaded, root)?;
     let model = Model::from_profile(&loaded.profile);
     resources.extend(render::render(&model)?);
     overlay::apply(&mut resources, &overlays)?;
     let resources = finish::finish(resources, &loaded.profile.spec.gitops.argocd)?;
-    let objects: Vec<serde_json::Value> = resources.iter().map(|r| r.object.clone()).collect();
+    let objects: Vec<&serde_json::Value> = resources.iter().map(|r| &r.object).collect();
     check_types(&objects)?;
-    let lint = lint::lint_with(
-        &objects,
-        &lint_options(&loaded),
-        &loaded.profile.spec.knative.namespaces,
-    );
+    let options = LintOptions {
+        validated: true,
+        ..lint_options(&loaded)
+    };
+    let lint = lint::lint(objects, &options);
     let mut inputs: Vec<InputDigest> = loaded
         .input_digests()
         .into_iter()
@@ -117,27 +93,46 @@ pub fn analyze_profile(
     })
 }
 
-/// Every field the Kubernetes, Gateway API and Istio types do not know, as one input error.
-pub fn check_types(objects: &[serde_json::Value]) -> Result<()> {
-    let problems: Vec<Diagnostic> = lint::check_types(objects)
+/// Stage 6: every field the Kubernetes types and CRD schemas do not know, as one input error.
+fn check_types(objects: &[&serde_json::Value]) -> Result<()> {
+    let problems: Vec<Diagnostic> = validate::check(objects)
         .into_iter()
         .map(|error| {
-            Diagnostic::new(format!("`{}`: {} at `{}`", error.object, error.problem, error.pointer)).help(
-                "the API server would drop or reject this field; fix the overlay or patch that sets it",
+            Diagnostic::new(
+                crate::core::diagnostic::Kind::InvalidObject,
+                format!(
+                    "`{}`: {} at `{}`",
+                    error.object, error.problem, error.pointer
+                ),
             )
+            .help("the API server would drop or reject this field; fix the overlay or patch that sets it")
         })
         .collect();
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Error::Inputs(problems))
+        Err(Error::inputs(problems))
     }
 }
 
-/// The profile's acknowledged analyzer codes.
+/// What the analyzers are told about this profile: its acknowledged codes and where Knative runs.
 pub fn lint_options(loaded: &LoadedProfile) -> LintOptions {
+    let spec = &loaded.profile.spec;
     LintOptions {
-        ignore: loaded.profile.spec.lint.ignore.clone(),
+        ignore: spec
+            .lint
+            .ignore
+            .iter()
+            .map(|ignore| lint::Ignore {
+                code: ignore.code.clone(),
+                reason: ignore.reason.clone(),
+            })
+            .collect(),
+        knative: lint::KnativeNamespaces {
+            serving: spec.knative.namespaces.serving.clone(),
+            eventing: spec.knative.namespaces.eventing.clone(),
+        },
+        validated: false,
     }
 }
 
@@ -165,7 +160,7 @@ fn load_overlays(
 /// `name` relative to the project root when it is a path inside it (built-ins and anything
 /// else keep their name).
 fn root_relative(root: &ProjectRoot, name: &str) -> String {
-    if name.starts_with("builtin:") {
+    if LoadedProfile::is_builtin_name(name) {
         return name.to_owned();
     }
     root.relative_name(Path::new(name))

@@ -1,7 +1,8 @@
 //! Typed structs for the Istio kinds meshgen emits — PeerAuthentication, AuthorizationPolicy
 //! (`security.istio.io`) and Telemetry (`telemetry.istio.io`) — written from the `v1` schemas of
-//! Istio 1.30.3's CRDs. Every field is optional and skipped when absent, so a round trip keeps
-//! exactly the fields the types know; typed validation and the analyzers both read them.
+//! Istio 1.30.3's CRDs, for the analyzers to read policies with. Every field is optional, so a
+//! partial or hand-written object still reads; typed validation checks these kinds against the
+//! CRDs' own schemas instead (`validate::custom`).
 
 use std::collections::BTreeMap;
 

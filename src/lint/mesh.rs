@@ -11,14 +11,12 @@ use serde_json::Value;
 
 use super::KnativeNamespaces;
 use super::istio_types::{AuthorizationPolicy, MtlsMode, PeerAuthentication, Telemetry};
-use crate::resource::Identity;
-
-/// Istio's default root and control-plane namespace.
-pub(crate) const ISTIO_SYSTEM: &str = "istio-system";
-
-pub(crate) const LABEL_INJECTION: &str = "istio-injection";
-pub(crate) const LABEL_REV: &str = "istio.io/rev";
-pub(crate) const LABEL_DATAPLANE: &str = "istio.io/dataplane-mode";
+pub(crate) use crate::core::pointer::escape;
+use crate::core::resource::Identity;
+use crate::core::selector::{Selector, string_map};
+pub(crate) use crate::core::wellknown::{
+    ISTIO_SYSTEM, LABEL_DATAPLANE, LABEL_INJECTION, LABEL_REV, LABEL_TAG,
+};
 
 /// One object of the set.
 #[derive(Debug)]
@@ -57,7 +55,7 @@ impl<'a> Object<'a> {
     /// The whole object through a typed struct; `None` when it does not fit (typed validation
     /// reports why).
     pub fn typed<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_value(self.value.clone()).ok()
+        T::deserialize(self.value).ok()
     }
 
     /// `namespace/name` (or `name` when cluster-scoped), for messages.
@@ -68,17 +66,6 @@ impl<'a> Object<'a> {
             format!("{}/{}", self.id.namespace, self.id.name)
         }
     }
-}
-
-fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
-    value
-        .and_then(Value::as_object)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A rendered istiod Deployment.
@@ -141,10 +128,13 @@ pub(crate) struct Mesh<'a> {
 }
 
 impl<'a> Mesh<'a> {
-    pub fn new(values: &'a [Value], knative: &KnativeNamespaces) -> Mesh<'a> {
+    pub fn new(
+        values: impl IntoIterator<Item = &'a Value>,
+        knative: &KnativeNamespaces,
+    ) -> Mesh<'a> {
         let mut mesh = Mesh {
             objects: values
-                .iter()
+                .into_iter()
                 .map(|value| Object {
                     id: Identity::of(value),
                     value,
@@ -244,7 +234,7 @@ impl<'a> Mesh<'a> {
             "admissionregistration.k8s.io",
             "MutatingWebhookConfiguration",
         )
-        .filter_map(|object| object.label("istio.io/tag"))
+        .filter_map(|object| object.label(LABEL_TAG))
         .collect()
     }
 
@@ -254,7 +244,10 @@ impl<'a> Mesh<'a> {
             .filter(|object| object.id.name == "istio" || object.id.name.starts_with("istio-"))
             .filter_map(|object| {
                 let text = object.str_at("/data/mesh")?;
-                let config: Value = serde_saphyr::from_str(text).ok()?;
+                let config = crate::core::yaml::parse_manifests(text)
+                    .ok()?
+                    .into_iter()
+                    .next()?;
                 config.is_object().then_some(MeshConfig { object, config })
             })
             .collect()
@@ -386,42 +379,10 @@ pub(crate) fn in_mesh(namespace: &Object<'_>) -> bool {
     is_injected(namespace) || is_ambient(namespace)
 }
 
-/// Escapes one JSON Pointer segment (RFC 6901).
-pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
 /// A Kubernetes label selector (`matchLabels` + `matchExpressions`) matches these labels.
-/// Unknown operators never match.
+/// A malformed selector, or one with an operator Kubernetes does not have, never matches.
 pub(crate) fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
-    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
-    let labels_ok = match_labels.is_none_or(|wanted| {
-        wanted.iter().all(|(key, value)| {
-            value
-                .as_str()
-                .is_some_and(|value| labels.get(key.as_str()) == Some(&value))
-        })
-    });
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    let expressions_ok = expressions.is_none_or(|expressions| {
-        expressions.iter().all(|expression| {
-            let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = expression
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let actual = labels.get(key);
-            match expression.get("operator").and_then(Value::as_str) {
-                Some("In") => actual.is_some_and(|actual| values.contains(actual)),
-                Some("NotIn") => actual.is_none_or(|actual| !values.contains(actual)),
-                Some("Exists") => actual.is_some(),
-                Some("DoesNotExist") => actual.is_none(),
-                _ => false,
-            }
-        })
-    });
-    labels_ok && expressions_ok
+    Selector::from_object(selector).is_some_and(|selector| selector.matches(labels))
 }
 
 /// Istio's string match: exact, `prefix*`, `*suffix` or `*`.

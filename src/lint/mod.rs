@@ -1,59 +1,67 @@
-//! Offline analyzers for a manifest set: the mesh mistakes that break Knative on Istio (STRICT
-//! mTLS without the Knative allowances, ambient under Knative, double injection labels, a
-//! `config-gateway` that points nowhere, …) and typed validation of every object. This module
-//! owns the public surface — [`lint`], [`check_types`], the [`Report`] and its renderers, the
-//! analyzer catalogue ([`explain`], [`catalogue_markdown`]) — and hands each analyzer family
-//! (one file each) a [`mesh::Mesh`] index of the objects. It works on any set of parsed
-//! Kubernetes objects, whoever produced them; where the objects do not show something an
-//! analyzer needs (no istiod rendered, no mesh-wide policy), that analyzer stays silent rather
-//! than guess.
+//! Stage 7, the analyzers: the mesh mistakes that break Knative on Istio (STRICT mTLS without
+//! the Knative allowances, ambient under Knative, double injection labels, a `config-gateway`
+//! that points nowhere, …), run over any set of parsed Kubernetes objects, whoever produced
+//! them. Where the objects do not show something an analyzer needs (no istiod rendered, no
+//! mesh-wide policy), that analyzer stays silent rather than guess.
+//!
+//! [`rule`] defines what an analyzer is; [`rules`] holds them all, one family per file, each
+//! rule next to its check; [`mesh`] is their shared index of the objects; [`catalogue`] writes
+//! `--explain` and the docs; [`output`] renders a [`Report`] as text, JSON or SARIF.
 
-mod ambient;
-mod catalogue;
-mod gateways;
-mod injection;
-mod istio_types;
-mod mesh;
-mod output;
-mod policies;
-mod security;
-mod types;
-mod webhooks;
+pub mod catalogue;
+pub mod istio_types;
+pub mod mesh;
+pub mod output;
+pub mod rule;
+pub mod rules;
 
-use serde_json::Value;
+use crate::core::resource::Identity;
+use crate::core::wellknown::{KNATIVE_EVENTING, KNATIVE_SERVING};
 
-use crate::resource::Identity;
+pub use catalogue::{catalogue_markdown, explain};
+pub use rule::{Rule, Severity};
+pub use rules::{RULES, rule};
 
-pub use catalogue::{RULES, Rule, catalogue_markdown, explain, rule};
-pub use output::{to_json, to_sarif, to_text};
-pub use types::{TypeError, TypeProblem, check_types};
-
-/// How bad a finding is: errors stop a render (exit 1), warnings are reported only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Error,
-    Warning,
+/// Where Knative runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnativeNamespaces {
+    pub serving: String,
+    pub eventing: String,
 }
 
-impl Severity {
-    /// `error` or `warning`, as printed and as SARIF's `level`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+impl Default for KnativeNamespaces {
+    fn default() -> Self {
+        KnativeNamespaces {
+            serving: KNATIVE_SERVING.to_owned(),
+            eventing: KNATIVE_EVENTING.to_owned(),
         }
     }
 }
 
-/// One acknowledged analyzer code (the profile's `spec.lint.ignore` entries), and where
-/// Knative runs: the profile's own types.
-pub use crate::profile::{KnativeNamespaces, LintIgnore as Ignore};
+/// A code whose findings are acknowledged on purpose, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    pub code: String,
+    pub reason: String,
+}
 
 /// What the caller tells the analyzers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LintOptions {
     /// Codes whose findings are acknowledged: reported apart, never errors.
     pub ignore: Vec<Ignore>,
+    /// Where Knative runs (its default namespaces unless a profile names others).
+    pub knative: KnativeNamespaces,
+    /// Typed validation already ran on these objects (`render`'s stage 6, which rejects what
+    /// MG0100 would report): do not run it again.
+    pub validated: bool,
+}
+
+/// The file and line an object was read from, when the objects came from files.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
 }
 
 /// One problem an analyzer found.
@@ -68,13 +76,15 @@ pub struct Finding {
     pub object: Identity,
     /// JSON Pointer of the field inside `object` (`""` for the whole object).
     pub pointer: String,
+    /// Where `object` was read from, for reports that point into files (SARIF).
+    pub location: Option<Location>,
 }
 
-/// A finding whose code the profile acknowledged.
+/// A finding whose code the caller acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acknowledged {
     pub finding: Finding,
-    /// The reason given in the profile.
+    /// The reason given.
     pub reason: String,
 }
 
@@ -104,21 +114,28 @@ impl Report {
             .filter(|finding| finding.severity == severity)
             .count()
     }
+
+    /// Sets each finding's location from `locate` (object → where it was read).
+    pub fn locate(&mut self, locate: impl Fn(&Identity) -> Option<Location>) {
+        for finding in &mut self.findings {
+            finding.location = locate(&finding.object);
+        }
+        for acknowledged in &mut self.acknowledged {
+            acknowledged.finding.location = locate(&acknowledged.finding.object);
+        }
+    }
 }
 
-/// Runs every analyzer over `objects` (any order) and sorts what they find, with Knative in
-/// its default namespaces.
-pub fn lint(objects: &[Value], options: &LintOptions) -> Report {
-    lint_with(objects, options, &KnativeNamespaces::default())
-}
-
-/// [`lint`] for a mesh whose Knative runs in other namespaces (the profile's
-/// `spec.knative.namespaces`).
-pub fn lint_with(objects: &[Value], options: &LintOptions, knative: &KnativeNamespaces) -> Report {
-    let mesh = mesh::Mesh::new(objects, knative);
-    let mut all: Vec<Finding> = catalogue::ANALYZERS
+/// Runs every analyzer over `objects` (any order) and sorts what they find.
+pub fn lint<'a>(
+    objects: impl IntoIterator<Item = &'a serde_json::Value>,
+    options: &LintOptions,
+) -> Report {
+    let mesh = mesh::Mesh::new(objects, &options.knative);
+    let mut all: Vec<Finding> = RULES
         .iter()
-        .flat_map(|analyze| analyze(&mesh))
+        .filter(|rule| !(options.validated && rule.code == rules::types::MG0100.code))
+        .flat_map(|rule| (rule.check)(&mesh))
         .collect();
     all.sort();
     all.dedup();

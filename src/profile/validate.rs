@@ -2,15 +2,19 @@
 //! versions, port ranges, and fields that must agree with each other. Checked once, here, so the
 //! model and templates can trust the profile.
 
-use super::load::{Origins, dotted};
-use super::{MeshProfile, SUPPORTED_ISTIO_VERSIONS};
-use crate::error::Diagnostic;
+use super::origins::Origins;
+use super::types::{MeshProfile, SUPPORTED_ISTIO_VERSIONS};
+use crate::core::diagnostic::{Diagnostic, Kind, shown};
+use crate::core::pointer::human as dotted;
 
 /// Every problem found, each pointing at the field to fix.
 pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut report = |pointer: &str, message: String, help: &str| {
-        problems.push(origins.at_value(pointer, Diagnostic::new(message).help(help)));
+        problems.push(origins.at_value(
+            pointer,
+            Diagnostic::new(Kind::InvalidValue, message).help(help),
+        ));
     };
     let spec = &profile.spec;
 
@@ -105,24 +109,6 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
             );
         }
     }
-    for selector in 0..istio.mesh_config.discovery_selectors.len() {
-        for (index, requirement) in istio.mesh_config.discovery_selectors[selector]
-            .match_expressions
-            .iter()
-            .enumerate()
-        {
-            if !["In", "NotIn", "Exists", "DoesNotExist"].contains(&requirement.operator.as_str()) {
-                report(
-                    &format!(
-                        "/spec/istio/meshConfig/discoverySelectors/{selector}/matchExpressions/{index}/operator"
-                    ),
-                    format!("invalid label selector operator `{}`", requirement.operator),
-                    "use In, NotIn, Exists or DoesNotExist",
-                );
-            }
-        }
-    }
-
     let gateway = &spec.gateway;
     check_subdomain(&mut report, "/spec/gateway/className", &gateway.class_name);
     check_label(&mut report, "/spec/gateway/namespace", &gateway.namespace);
@@ -195,6 +181,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     if knative.eventing.enabled {
         system.push(knative.namespaces.eventing.as_str());
     }
+    let mut listed = std::collections::HashSet::with_capacity(knative.app_namespaces.len());
     for (index, namespace) in knative.app_namespaces.iter().enumerate() {
         let pointer = format!("/spec/knative/appNamespaces/{index}");
         check_label(&mut report, &pointer, namespace);
@@ -204,7 +191,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
                 format!("`{namespace}` is a system namespace, not an app namespace"),
                 "remove it from appNamespaces",
             );
-        } else if knative.app_namespaces[..index].contains(namespace) {
+        } else if !listed.insert(namespace.as_str()) {
             report(
                 &pointer,
                 format!("app namespace `{namespace}` is listed twice"),
@@ -270,7 +257,11 @@ fn check_label(report: &mut impl FnMut(&str, String, &str), pointer: &str, name:
     if !is_dns_label(name) {
         report(
             pointer,
-            format!("`{name}` is not a valid name for {}", dotted(pointer)),
+            format!(
+                "`{}` is not a valid name for {}",
+                shown(name),
+                dotted(pointer)
+            ),
             "use a DNS-1123 label: at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
         );
     }
@@ -280,7 +271,11 @@ fn check_subdomain(report: &mut impl FnMut(&str, String, &str), pointer: &str, n
     if !is_dns_subdomain(name) {
         report(
             pointer,
-            format!("`{name}` is not a valid name for {}", dotted(pointer)),
+            format!(
+                "`{}` is not a valid name for {}",
+                shown(name),
+                dotted(pointer)
+            ),
             "use a DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, at most 253 characters",
         );
     }

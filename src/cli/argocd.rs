@@ -1,0 +1,29 @@
+//! `meshgen argocd generate`: the environment is Argo CD's interface, so it is read here and
+//! handed to the library whole (variables that are not UTF-8 included: the library refuses
+//! them rather than losing them).
+
+use super::Outcome;
+use super::report::Printer;
+use crate::argocd;
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Render for Argo CD: run by argocd-cmp-server in the app directory.
+    ///
+    /// Reads ARGOCD_APP_PARAMETERS (profile, overlays, mtls-mode, dataplane-mode, gateway-class)
+    /// and ARGOCD_ENV_MESHGEN_* (PROFILE, OVERLAYS, ...); prints only YAML; writes nothing.
+    Generate,
+}
+
+pub fn run(command: &Command, printer: &Printer) -> Result<Outcome> {
+    match command {
+        Command::Generate => {
+            let app_dir = std::env::current_dir()
+                .map_err(|e| Error::io("find", "the working directory", e))?;
+            let env: Vec<_> = std::env::vars_os().collect();
+            printer.stdout(&argocd::generate(&app_dir, &env)?)?;
+            Ok(Outcome::Clean)
+        }
+    }
+}

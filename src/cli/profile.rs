@@ -1,0 +1,45 @@
+//! `meshgen profile list` and `meshgen profile show`.
+
+use std::path::PathBuf;
+
+use super::Outcome;
+use super::report::Printer;
+use crate::core::paths::ProjectRoot;
+use crate::core::yaml;
+use crate::error::Result;
+use crate::pipeline;
+use crate::profile::{ProfileSource, builtin};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List the built-in profiles.
+    List,
+    /// Print a profile fully merged, with every default filled in.
+    Show {
+        /// A profile file or a built-in profile name.
+        profile: String,
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+pub fn run(command: &Command, printer: &Printer) -> Result<Outcome> {
+    match command {
+        Command::List => {
+            let mut text = String::new();
+            for (name, source) in builtin::all() {
+                text.push_str(&format!("{name:<12} {}\n", builtin::description(source)));
+            }
+            printer.stdout(&text)?;
+        }
+        Command::Show { profile, root } => {
+            let root = ProjectRoot::new(root)?;
+            let loaded = pipeline::load_profile(&ProfileSource::parse(profile), &root)?;
+            let mut shown = loaded.profile;
+            shown.extends = None;
+            let value = serde_json::to_value(&shown).expect("profiles serialise");
+            printer.stdout(&yaml::to_yaml(&value))?;
+        }
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,360 @@
+//! Stage 2, the model: everything the templates need, derived from a validated profile in Rust
+//! — names, labels, selectors, namespace lists, which components are on. Templates only place
+//! these values; every decision about the mesh is made here, once, where it can be tested.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::core::resource::Component;
+use crate::core::wellknown::{
+    GATEWAY_API_INGRESS_CLASS, KNATIVE_WEBHOOK_PORT, LABEL_DATAPLANE, LABEL_INJECTION, LABEL_REV,
+};
+use crate::profile::{DataplaneMode, MeshProfile, MtlsMode};
+
+pub mod istio;
+
+use istio::IstioKnobs;
+
+/// The template context.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub mesh: Mesh,
+    pub namespaces: Vec<Namespace>,
+    pub gateway: Gateways,
+    pub knative: Knative,
+    pub security: Security,
+    pub telemetry: Telemetry,
+    /// Components to render, in pipeline order.
+    #[serde(skip)]
+    pub components: Vec<Component>,
+    /// The Istio settings; the renderer derives the `istio` template variable from them.
+    #[serde(skip)]
+    pub istio: IstioKnobs,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mesh {
+    pub root_namespace: String,
+    pub mtls_mode: &'static str,
+    pub ambient: bool,
+    /// The labels that put a namespace in the mesh: exactly one of `istio-injection=enabled`,
+    /// `istio.io/rev=<rev>`, or (ambient) `istio.io/dataplane-mode=ambient`.
+    pub member_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gateways {
+    pub class_name: String,
+    pub namespace: String,
+    /// Labels every Gateway carries (`istio.io/rev` for a revisioned control plane: istiod only
+    /// provisions Gateways of its own revision).
+    pub labels: BTreeMap<String, String>,
+    pub external: Gateway,
+    pub local: Gateway,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gateway {
+    pub name: String,
+    pub port: u32,
+    /// Value of `networking.istio.io/service-type`, when not istiod's default (LoadBalancer).
+    pub service_type: Option<&'static str>,
+    pub https: Option<Https>,
+    /// `<namespace>/<name>`, as Knative's `config-gateway` wants it.
+    pub gateway_ref: String,
+    /// `<namespace>/<name>-<class>`: the Service istiod provisions.
+    pub service_ref: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Https {
+    pub port: u32,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Knative {
+    pub serving: String,
+    pub eventing: Option<String>,
+    pub app_namespaces: Vec<String>,
+    pub ingress_class: &'static str,
+    /// Knative's `config-network` `mesh-compatibility-mode`: `enabled` when STRICT mTLS makes
+    /// direct pod-IP probing fail, so the activator and autoscaler go through ClusterIPs.
+    pub mesh_compatibility_mode: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Security {
+    /// Port-level PERMISSIVE exceptions for the webhooks the API server calls.
+    pub webhook_exceptions: Vec<WebhookException>,
+    /// ALLOW policies, one per app namespace.
+    pub allow_policies: Vec<AllowPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookException {
+    pub namespace: String,
+    pub name: String,
+    pub app: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AllowPolicy {
+    pub namespace: String,
+    /// Namespaces whose workloads may call into `namespace`: the namespace itself, the Knative
+    /// system namespaces and the gateway namespace.
+    pub source_namespaces: Vec<String>,
+    /// Render the path rule for `/metrics` and `/healthz` (L7; off in ambient, where ztunnel
+    /// without a waypoint would drop all traffic to a policy with L7 attributes).
+    pub probe_paths: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Telemetry {
+    pub access_logging: bool,
+}
+
+impl Model {
+    pub fn from_profile(profile: &MeshProfile) -> Model {
+        let spec = &profile.spec;
+        let ambient = spec.dataplane.mode == DataplaneMode::Ambient;
+        let istio_ns = spec.istio.namespace.clone();
+        let revision = spec.istio.revision.clone();
+
+        let member_labels: BTreeMap<String, String> = if ambient {
+            [(LABEL_DATAPLANE.to_owned(), "ambient".to_owned())].into()
+        } else if let Some(revision) = &revision {
+            [(LABEL_REV.to_owned(), revision.clone())].into()
+        } else {
+            [(LABEL_INJECTION.to_owned(), "enabled".to_owned())].into()
+        };
+
+        let knative = &spec.knative;
+        let eventing = knative
+            .eventing
+            .enabled
+            .then(|| knative.namespaces.eventing.clone());
+        let mut namespaces = vec![Namespace {
+            name: istio_ns.clone(),
+            labels: BTreeMap::new(),
+        }];
+        if spec.gateway.namespace != istio_ns {
+            namespaces.push(Namespace {
+                name: spec.gateway.namespace.clone(),
+                labels: BTreeMap::new(),
+            });
+        }
+        let mut system_namespaces = vec![knative.namespaces.serving.clone()];
+        system_namespaces.extend(eventing.clone());
+        for name in system_namespaces.iter().chain(&knative.app_namespaces) {
+            namespaces.push(Namespace {
+                name: name.clone(),
+                labels: member_labels.clone(),
+            });
+        }
+
+        let gateway = &spec.gateway;
+        let make_gateway = |name: &str,
+                            port: u32,
+                            service_type: Option<&'static str>,
+                            https: Option<Https>| Gateway {
+            name: name.to_owned(),
+            port,
+            service_type,
+            https,
+            gateway_ref: format!("{}/{name}", gateway.namespace),
+            service_ref: format!("{}/{name}-{}", gateway.namespace, gateway.class_name),
+        };
+        let external_type = gateway.external.service_type;
+        let gateways = Gateways {
+            class_name: gateway.class_name.clone(),
+            namespace: gateway.namespace.clone(),
+            labels: revision
+                .iter()
+                .map(|rev| (LABEL_REV.to_owned(), rev.clone()))
+                .collect(),
+            external: make_gateway(
+                &gateway.external.name,
+                gateway.external.port,
+                (external_type != crate::profile::ServiceType::LoadBalancer)
+                    .then(|| external_type.as_str()),
+                gateway.external.https.as_ref().map(|h| Https {
+                    port: h.port,
+                    secret: h.certificate_ref.name.clone(),
+                }),
+            ),
+            // Always ClusterIP: a LoadBalancer for cluster-local traffic would also keep Argo CD
+            // waiting for an address that never comes on clusters without a provider.
+            local: make_gateway(
+                &gateway.local.name,
+                gateway.local.port,
+                Some("ClusterIP"),
+                None,
+            ),
+        };
+
+        let strict = spec.mtls.mode == MtlsMode::Strict;
+        let mut webhook_exceptions = Vec::new();
+        if strict {
+            for name in ["webhook", "net-gateway-api-webhook"] {
+                webhook_exceptions.push(WebhookException {
+                    namespace: knative.namespaces.serving.clone(),
+                    name: name.into(),
+                    app: name.into(),
+                    port: KNATIVE_WEBHOOK_PORT,
+                });
+            }
+            if let Some(eventing) = &eventing {
+                webhook_exceptions.push(WebhookException {
+                    namespace: eventing.clone(),
+                    name: "eventing-webhook".into(),
+                    app: "eventing-webhook".into(),
+                    port: KNATIVE_WEBHOOK_PORT,
+                });
+            }
+        }
+
+        let mut allow_policies = Vec::new();
+        if spec.authorization.allow_knative_system {
+            for namespace in &knative.app_namespaces {
+                let mut sources = vec![namespace.clone()];
+                for source in system_namespaces.iter().chain([&gateway.namespace]) {
+                    if !sources.contains(source) {
+                        sources.push(source.clone());
+                    }
+                }
+                allow_policies.push(AllowPolicy {
+                    namespace: namespace.clone(),
+                    source_namespaces: sources,
+                    probe_paths: if ambient {
+                        Vec::new()
+                    } else {
+                        vec!["/metrics", "/healthz"]
+                    },
+                });
+            }
+        }
+
+        let mut components = vec![
+            Component::Crds,
+            Component::Namespaces,
+            Component::Base,
+            Component::Istiod,
+        ];
+        if ambient {
+            components.extend([Component::IstioCni, Component::Ztunnel]);
+        }
+        components.extend([
+            Component::Gateways,
+            Component::Knative,
+            Component::Security,
+            Component::Telemetry,
+        ]);
+
+        Model {
+            mesh: Mesh {
+                root_namespace: istio_ns,
+                mtls_mode: spec.mtls.mode.as_str(),
+                ambient,
+                member_labels,
+            },
+            namespaces,
+            gateway: gateways,
+            knative: Knative {
+                serving: knative.namespaces.serving.clone(),
+                eventing,
+                app_namespaces: knative.app_namespaces.clone(),
+                ingress_class: GATEWAY_API_INGRESS_CLASS,
+                mesh_compatibility_mode: (strict && !ambient).then_some("enabled"),
+            },
+            security: Security {
+                webhook_exceptions,
+                allow_policies,
+            },
+            telemetry: Telemetry {
+                access_logging: spec.telemetry.access_logging,
+            },
+            components,
+            istio: istio::istio_knobs(profile),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::MeshProfile;
+
+    #[test]
+    fn exactly_one_membership_label() {
+        let mut profile = MeshProfile::default();
+        let model = Model::from_profile(&profile);
+        assert_eq!(
+            model.mesh.member_labels,
+            [("istio-injection".to_owned(), "enabled".to_owned())].into()
+        );
+        profile.spec.istio.revision = Some("canary".into());
+        let model = Model::from_profile(&profile);
+        assert_eq!(
+            model.mesh.member_labels,
+            [("istio.io/rev".to_owned(), "canary".to_owned())].into()
+        );
+        assert_eq!(
+            model.gateway.labels.get("istio.io/rev").map(String::as_str),
+            Some("canary")
+        );
+        profile.spec.dataplane.mode = DataplaneMode::Ambient;
+        let model = Model::from_profile(&profile);
+        assert_eq!(
+            model.mesh.member_labels,
+            [("istio.io/dataplane-mode".to_owned(), "ambient".to_owned())].into()
+        );
+    }
+
+    #[test]
+    fn app_policies_admit_system_gateway_and_self() {
+        let mut profile = MeshProfile::default();
+        profile.spec.knative.app_namespaces = vec!["shop".into()];
+        let model = Model::from_profile(&profile);
+        let policy = &model.security.allow_policies[0];
+        assert_eq!(
+            policy.source_namespaces,
+            [
+                "shop",
+                "knative-serving",
+                "knative-eventing",
+                "istio-system"
+            ]
+        );
+        assert_eq!(policy.probe_paths, ["/metrics", "/healthz"]);
+        profile.spec.dataplane.mode = DataplaneMode::Ambient;
+        assert!(
+            Model::from_profile(&profile).security.allow_policies[0]
+                .probe_paths
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn service_refs_follow_istio_naming() {
+        let model = Model::from_profile(&MeshProfile::default());
+        assert_eq!(
+            model.gateway.external.service_ref,
+            "istio-system/knative-gateway-istio"
+        );
+        assert_eq!(
+            model.gateway.local.service_ref,
+            "istio-system/knative-local-gateway-istio"
+        );
+        assert_eq!(model.gateway.local.service_type, Some("ClusterIP"));
+        assert_eq!(model.gateway.external.service_type, None);
+    }
+}

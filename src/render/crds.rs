@@ -1,0 +1,120 @@
+//! CRD bundles: upstream CRD files pinned in the profile by path and SHA-256, included as they
+//! are. meshgen never invents a CRD; a digest mismatch means the file is not what was reviewed.
+//! A bundle holds CustomResourceDefinitions, plus the admission policies upstream bundles ship
+//! beside them (Gateway API's `safe-upgrades` ValidatingAdmissionPolicy and its binding); any
+//! other document is refused, so a bundle cannot smuggle arbitrary objects into the render.
+
+use std::path::Path;
+
+use crate::core::diagnostic::{Diagnostic, Kind, shown};
+use crate::core::digest::sha256_hex;
+use crate::core::paths::ProjectRoot;
+use crate::core::resource::{Component, Identity, Resource};
+use crate::core::source::SourceFile;
+use crate::core::yaml::{self, Loc};
+use crate::error::{Error, Result};
+use crate::profile::LoadedProfile;
+
+/// A bundle that was read, for the lock file.
+#[derive(Debug, Clone)]
+pub struct BundleInput {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// The kinds a CRD bundle may hold.
+const BUNDLE_KINDS: &[(&str, &str)] = &[
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+];
+
+/// Reads and checks every pinned bundle, before anything is rendered.
+pub fn load_bundles(
+    loaded: &LoadedProfile,
+    root: &ProjectRoot,
+) -> Result<(Vec<Resource>, Vec<BundleInput>)> {
+    let mut resources = Vec::new();
+    let mut inputs = Vec::new();
+    for (index, bundle) in loaded.profile.spec.crds.bundles.iter().enumerate() {
+        let pointer = format!("/spec/crds/bundles/{index}/path");
+        let dir = loaded.origins.dir_of(&pointer).unwrap_or(Path::new(""));
+        let path = dir.join(&bundle.path);
+        let text = root
+            .read_to_string(&path, "CRD bundle")
+            .map_err(|d| Error::input(loaded.origins.at_value(&pointer, d)))?;
+        let actual = sha256_hex(text.as_bytes());
+        if actual != bundle.sha256 {
+            return Err(Error::input(loaded.origins.at_value(
+                &format!("/spec/crds/bundles/{index}/sha256"),
+                Diagnostic::new(Kind::Conflict, format!("CRD bundle `{}` has SHA-256 {actual}, but the profile pins {}", path.display(), shown(&bundle.sha256)))
+                    .help("the file changed since it was pinned: review it, then update `sha256` (sha256sum FILE)"),
+            )));
+        }
+        let name = path.display().to_string();
+        let documents = yaml::parse_stream(&text).map_err(|error| {
+            Error::input(
+                Diagnostic::new(
+                    Kind::Syntax,
+                    format!("CRD bundle `{name}` is not valid YAML: {}", error.message),
+                )
+                .at(
+                    SourceFile::new(name.clone(), text.as_str(), Default::default())
+                        .label(error.loc.unwrap_or(Loc::START)),
+                )
+                .help("pin the upstream file as released; fix or re-download it"),
+            )
+        })?;
+        for (object, positions) in documents {
+            let source = SourceFile::new(name.clone(), text.as_str(), positions);
+            check_document(&source, &object)?;
+            resources.push(Resource::new(Component::Crds, object));
+        }
+        inputs.push(BundleInput {
+            path: path.to_string_lossy().replace('\\', "/"),
+            sha256: actual,
+        });
+    }
+    Ok((resources, inputs))
+}
+
+/// A bundle document must be a named CRD (or one of the admission policies bundles ship).
+fn check_document(source: &SourceFile, object: &serde_json::Value) -> Result<()> {
+    let refuse = |message: String| {
+        Error::input(
+            source
+                .at_value(
+                    "",
+                    Diagnostic::new(Kind::InvalidObject, message),
+                )
+                .help("a CRD bundle holds CustomResourceDefinitions (and the admission policies upstream ships with them); put other objects in an overlay's `resources`"),
+        )
+    };
+    if !object.is_object() {
+        return Err(refuse(format!(
+            "CRD bundle `{}` holds a document that is not an object",
+            source.name
+        )));
+    }
+    let identity = Identity::of(object);
+    if !BUNDLE_KINDS
+        .iter()
+        .any(|(group, kind)| identity.is(group, kind))
+    {
+        return Err(refuse(format!(
+            "CRD bundle `{}` holds a `{}`, not a CustomResourceDefinition",
+            source.name,
+            shown(&format!("{}/{}", identity.group, identity.kind))
+        )));
+    }
+    if identity.name.is_empty() {
+        return Err(refuse(format!(
+            "CRD bundle `{}` holds a {} without `metadata.name`",
+            source.name, identity.kind
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! The integration tests, one binary (`cargo test --test it`), one module per suite. Every
+//! test that runs `meshgen` does it through [`harness::Test`]; every snapshot follows the one
+//! naming rule in [`harness`] (`golden/SUITE/CASE.snap` ↔ `tests/fixtures/SUITE/CASE.yaml`).
+//!
+//! - [`cli`]: `render` (stream, directory contract), bad profiles (suite `errors`), `profile`,
+//!   `schema`, `--version`, usage errors, completions, a closed stdout;
+//! - [`golden`]: golden renders of the built-in and fixture profiles (suites `builtin`,
+//!   `profiles`), binding key order, and the naming rule itself;
+//! - [`determinism`]: the same bytes across environments, locales and working directories;
+//! - [`overlay`]: overlay errors (suite `overlays/errors`), behaviour, typed validation of
+//!   patched objects, the example overlays (suite `overlays/examples`);
+//! - [`compare`]: `check`, `diff`, `render --fail-on-change`, objects found twice;
+//! - [`lint`]: every rule's trigger and pass fixtures (suite `lint`), the reports, `meshgen lint`;
+//! - [`sarif`]: SARIF validity against the vendored schema, placement in files;
+//! - [`argocd`]: the Argo CD config-management plugin contract;
+//! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
+//! - [`injection`]: meshgen's contract with istiod's injection templates;
+//! - [`upstream`]: typed validation and the analyzers over upstream's own manifests.
+
+mod argocd;
+mod cli;
+mod compare;
+mod determinism;
+mod generated;
+mod golden;
+mod harness;
+mod injection;
+mod lint;
+mod overlay;
+mod sarif;
+mod upstream;
