@@ -61,3 +61,13 @@ pre_commit_bin() {
   fi
   printf '%s\n' "$venv/bin/pre-commit"
 }
+
+# buildah, from Debian's package when the machine does not have it yet (CI runs as root).
+buildah_bin() {
+  if ! command -v buildah > /dev/null; then
+    say "installing buildah (Debian package)"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >&2
+  fi
+  command -v buildah
+}
