@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves .pre-commit-hooks.yaml with the real pre-commit client, at both ends of what we support:
-#   - the oldest, 3.0.4: Debian 12's `apt-get install pre-commit` (older than Ubuntu 24.04's
-#     3.6.2, the other long-lived distribution package). Before 3.2 the stage names were
+#   - the oldest, 3.0.4: what `apt-get install pre-commit` gives on Debian 12, the system our
+#     machines and CI run (`apt-cache policy pre-commit`). Before 3.2 the stage names were
 #     `commit`/`push`, which is why the manifest uses only `manual`;
 #   - the newest on PyPI (whatever `pip install pre-commit` gives today).
 # With each client:
