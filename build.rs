@@ -50,10 +50,52 @@ fn table(name: &str, doc: &str, root: &Path, suffix: &str, strip: bool) -> Strin
     table
 }
 
+/// The git revision the binary is built from, for `meshgen --version`: `MESHGEN_GIT_REVISION`
+/// when set (builds from a tarball), else `git rev-parse` of the checkout, else `unknown`. Only the
+/// commit is recorded, never a "dirty" flag, so a worktree and a clean clone of one commit build
+/// the same bytes.
+fn git_revision(manifest_dir: &Path) -> String {
+    println!("cargo:rerun-if-env-changed=MESHGEN_GIT_REVISION");
+    if let Ok(revision) = std::env::var("MESHGEN_GIT_REVISION") {
+        return revision;
+    }
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(manifest_dir)
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .map(|text| text.trim().to_owned())
+    };
+    // Rebuild when HEAD moves: HEAD itself (a branch switch) and the ref it names (a commit).
+    if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        println!("cargo:rerun-if-changed={git_dir}/HEAD");
+        if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
+            let common = git(&["rev-parse", "--git-common-dir"]).unwrap_or(git_dir.clone());
+            let common = manifest_dir.join(common);
+            println!(
+                "cargo:rerun-if-changed={}",
+                common.join(&reference).display()
+            );
+            println!(
+                "cargo:rerun-if-changed={}",
+                common.join("packed-refs").display()
+            );
+        }
+    }
+    git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let manifest_dir = Path::new(&manifest_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    println!(
+        "cargo:rustc-env=MESHGEN_GIT_REVISION={}",
+        git_revision(manifest_dir)
+    );
     let templates = table(
         "TEMPLATES",
         "Every file under `src/templates/`, by relative path, sorted.",

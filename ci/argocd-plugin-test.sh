@@ -9,7 +9,8 @@
 #   - it prints only YAML, byte for byte `meshgen render` of the same inputs, which passes
 #     validate-manifests --strict; nothing is written; bad parameters fail with stderr only;
 #   - argocd/kustomization.yaml, as a kustomize component on an Argo CD repo-server, adds the
-#     sidecar and the ConfigMap holding plugin.yaml (built with the real `kubectl kustomize`).
+#     sidecar running the meshgen image (built with the real `kubectl kustomize`).
+# ci/package-test.sh runs the same generate inside the image itself.
 source "$(dirname "$0")/lib.sh"
 
 MESHGEN="$(meshgen_bin)"
@@ -125,11 +126,11 @@ components:
 YAML
 "$KUBECTL" kustomize "$INSTALL" > "$WORK/install.yaml" || fail "kubectl kustomize rejects the component"
 # kustomize writes keys in its own order: match lines, not blocks.
-for expected in '^  name: meshgen-plugin-config$' '^  plugin\.yaml: \|' '^ *(- )?name: meshgen$' \
-    '^ *runAsUser: 999$' '^ *(- )?mountPath: /home/argocd/cmp-server/config/plugin\.yaml$' \
+for expected in '^ *(- )?name: meshgen$' '^ *(- )?image: localhost/meshgen:[0-9]' \
+    '^ *runAsUser: 999$' '^ *(- )?mountPath: /home/argocd/cmp-server/plugins$' \
     '^ *(- )?name: argocd-repo-server$' '^ *(- )?name: meshgen-tmp$' '^ *- /var/run/argocd/argocd-cmp-server$'; do
   grep -qE -- "$expected" "$WORK/install.yaml" || { cat "$WORK/install.yaml" >&2; fail "component output lacks: $expected"; }
 done
-ok "argocd/ as a kustomize component adds the sidecar and plugin.yaml"
+ok "argocd/ as a kustomize component adds the sidecar"
 
 echo "$passed passed, 0 failed"

@@ -51,13 +51,27 @@ PY
   printf '%s\n' "$dir/kubectl"
 }
 
-# pre-commit 4.x in its own virtualenv.
+# pre-commit VERSION ("latest" for the newest on PyPI) in its own virtualenv under target/,
+# made once per version and reused. Prints the path of its `pre-commit`.
 pre_commit_bin() {
-  local venv="$CACHE/pre-commit-venv"
+  local version="$1" venv spec
+  venv="$REPO/target/pre-commit/$version"
+  if [ "$version" = latest ]; then spec=pre-commit; else spec="pre-commit==$version"; fi
   if [ ! -x "$venv/bin/pre-commit" ]; then
-    say "installing pre-commit (PyPI) into $venv"
+    say "installing $spec (PyPI) into $venv"
+    rm -rf "$venv"
     python3 -m venv "$venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'pre-commit>=4.4,<5' >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$spec" >&2
   fi
   printf '%s\n' "$venv/bin/pre-commit"
+}
+
+# buildah, from Debian's package when the machine does not have it yet (CI runs as root).
+buildah_bin() {
+  if ! command -v buildah > /dev/null; then
+    say "installing buildah (Debian package)"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >&2
+  fi
+  command -v buildah
 }

@@ -69,7 +69,9 @@ pub fn crd_schemas(shared: &Path) -> Option<Result<Vec<Artifact>, String>> {
 
 /// `docs/man/meshgen.1` and one page per subcommand (`meshgen-render.1`, ...).
 fn man_pages() -> Vec<Artifact> {
-    let command = Cli::command();
+    // The committed pages must not change with every commit: their VERSION section names the
+    // release and the upstream pins, not the git revision `--version` adds.
+    let command = Cli::command().long_version(stable_version());
     let mut pages = vec![man_page(&command, "meshgen")];
     for sub in command.get_subcommands() {
         let name = format!("meshgen-{}", sub.get_name());
@@ -80,6 +82,10 @@ fn man_pages() -> Vec<Artifact> {
         }
     }
     pages
+}
+
+fn stable_version() -> String {
+    crate::cli::long_version().replacen(&format!(" (git {})", env!("MESHGEN_GIT_REVISION")), "", 1)
 }
 
 fn man_page(command: &clap::Command, name: &str) -> Artifact {

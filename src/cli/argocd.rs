@@ -7,6 +7,13 @@ use super::report::Printer;
 use crate::argocd;
 use crate::error::{Error, Result};
 
+pub const EXAMPLES: &str = "\
+Examples (as argocd-cmp-server runs it, in the app directory of the repository copy):
+  cd clusters/prod
+  env ARGOCD_APP_SOURCE_PATH=clusters/prod \\
+      ARGOCD_APP_PARAMETERS='[{\"name\":\"mtls-mode\",\"string\":\"PERMISSIVE\"}]' \\
+      meshgen argocd generate";
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Render for Argo CD: run by argocd-cmp-server in the app directory.

@@ -8,12 +8,17 @@ use crate::compare;
 use crate::emit;
 use crate::error::Result;
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen check meshgen.yaml --out manifests       exit 1 with a diff when manifests/ is stale
+  meshgen check meshgen.yaml --overlay overlays/ha --out manifests";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     /// The output directory to check.
-    #[arg(short, long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub out: PathBuf,
 }
 

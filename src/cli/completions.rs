@@ -6,6 +6,12 @@ use super::report::Printer;
 use super::{Cli, Outcome};
 use crate::error::Result;
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen completions bash > ~/.local/share/bash-completion/completions/meshgen
+  meshgen completions zsh > ~/.zfunc/_meshgen      (with fpath+=~/.zfunc before compinit)
+  meshgen completions fish > ~/.config/fish/completions/meshgen.fish";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(value_enum)]

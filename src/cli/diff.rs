@@ -8,6 +8,14 @@ use crate::compare::{self, Manifests};
 use crate::core::paths;
 use crate::error::{Error, Result};
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen render default > before.yaml
+  meshgen render meshgen.yaml > after.yaml
+  meshgen diff before.yaml after.yaml              object by object; exit 1 when they differ
+  meshgen diff manifests/ after.yaml               a directory written by `render --out` works too
+  meshgen render meshgen.yaml | meshgen diff manifests/ -";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The render before.

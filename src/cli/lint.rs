@@ -12,6 +12,13 @@ use crate::lint::{self, LintOptions};
 use crate::pipeline;
 use crate::profile::ProfileSource;
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen lint meshgen.yaml                        the analyzers on a profile's render
+  meshgen lint --manifests k8s/ --format sarif     on any manifests, for code scanning
+  meshgen lint --manifests k8s/ --ignore 'MG0004=evaluating ambient'
+  meshgen lint --explain MG0001                    why a finding matters and how to fix it";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]

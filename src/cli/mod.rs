@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::core::diagnostic::{Diagnostic, Kind};
 use crate::core::paths::ProjectRoot;
@@ -26,9 +26,41 @@ use crate::pipeline::{self, Rendered};
 use crate::profile::ProfileSource;
 use report::Printer;
 
+/// `meshgen --version`: the version, the commit it was built from, and the upstream releases it
+/// renders for.
+pub fn long_version() -> String {
+    use crate::core::versions;
+    format!(
+        "{} (git {})\nIstio {}\nGateway API {} (standard channel)\nKnative Serving and net-gateway-api {}\nKnative Eventing {}\nKubernetes schemas {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("MESHGEN_GIT_REVISION"),
+        versions::ISTIO,
+        versions::GATEWAY_API,
+        versions::KNATIVE_SERVING,
+        versions::KNATIVE_EVENTING,
+        versions::KUBERNETES,
+    )
+}
+
+/// Examples shown by `meshgen --help`.
+const EXAMPLES: &str = "\
+Examples:
+  meshgen render default                        a built-in profile, as one YAML stream
+  meshgen render meshgen.yaml --out manifests   one file per object, plus kustomization and lock
+  meshgen check meshgen.yaml --out manifests    exit 1 when manifests/ is stale
+  meshgen lint meshgen.yaml                     the analyzers on a profile's render
+  meshgen profile list                          the built-in profiles";
+
 /// Deterministic renderer of an Istio service mesh in front of Knative, for GitOps.
 #[derive(Debug, Parser)]
-#[command(name = "meshgen", version, about, max_term_width = 100)]
+#[command(
+    name = "meshgen",
+    version,
+    long_version = long_version(),
+    about,
+    after_long_help = EXAMPLES,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// When to colour diagnostics (`NO_COLOR` set means never, unless `always`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -48,29 +80,38 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render the manifest set of a profile, to stdout or into a directory.
+    ///
+    /// Exit 0 when rendered (and, with --fail-on-change, nothing changed); 1 when the analyzers
+    /// found errors or --fail-on-change saw changes; 2 on bad input, usage or I/O.
+    #[command(after_long_help = render::EXAMPLES)]
     Render(render::Args),
     /// Check that DIR is exactly what `render --out DIR` would write; writes nothing.
     ///
     /// Exit 0 when it is; 1 with a unified diff per file and the missing and extra files when not.
+    #[command(after_long_help = check::EXAMPLES)]
     Check(check::Args),
     /// Compare two renders (directories or YAML streams, `-` for stdin) object by object.
     ///
     /// Prints removed (-), added (+) and changed (~) objects with their changed fields; exit 1
     /// when they differ.
+    #[command(after_long_help = diff::EXAMPLES)]
     Diff(diff::Args),
     /// Run the analyzers on a profile's render, or on any manifests (--manifests).
     ///
     /// Exit 0 when there are no errors, 1 when there are, 2 on bad input.
+    #[command(after_long_help = lint::EXAMPLES)]
     Lint(lint::Args),
     /// Argo CD config-management plugin commands.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = argocd::EXAMPLES)]
     Argocd(argocd::Command),
     /// List or show profiles.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = profile::EXAMPLES)]
     Profile(profile::Command),
     /// Print the JSON Schema of the profile format or the overlay format (for editors).
+    #[command(after_long_help = schema::EXAMPLES)]
     Schema(schema::Args),
     /// Print a shell completion script.
+    #[command(after_long_help = completions::EXAMPLES)]
     Completions(completions::Args),
 }
 
@@ -78,15 +119,40 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct InputArgs {
     /// A profile file (contains `/` or ends in .yaml/.yml) or a built-in profile name.
-    #[arg(default_value = DEFAULT_PROFILE)]
+    #[arg(default_value = DEFAULT_PROFILE, value_parser = ProfileArg, value_hint = ValueHint::FilePath)]
     pub profile: String,
     /// An overlay file, or a directory of them (applied in file-name order), after the profile's
     /// own `overlays`. Repeatable; applied in the order given.
     #[arg(long = "overlay", value_name = "PATH")]
     pub overlays: Vec<PathBuf>,
     /// Directory every input must live in.
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
     pub root: PathBuf,
+}
+
+/// `PROFILE`: any text; the built-in profile names are offered to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileArg;
+
+impl clap::builder::TypedValueParser for ProfileArg {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::profile::builtin::names().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 /// The profile `render` reads when none is named.

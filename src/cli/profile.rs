@@ -10,6 +10,12 @@ use crate::error::Result;
 use crate::pipeline;
 use crate::profile::{ProfileSource, builtin};
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen profile list                             the built-in profiles
+  meshgen profile show default                     a built-in profile with every default filled in
+  meshgen profile show meshgen.yaml                your profile merged with its `extends` chain";
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List the built-in profiles.
@@ -17,8 +23,10 @@ pub enum Command {
     /// Print a profile fully merged, with every default filled in.
     Show {
         /// A profile file or a built-in profile name.
+        #[arg(value_parser = super::ProfileArg, value_hint = clap::ValueHint::FilePath)]
         profile: String,
-        #[arg(long, value_name = "DIR", default_value = ".")]
+        /// Directory every input must live in.
+        #[arg(long, value_name = "DIR", default_value = ".", value_hint = clap::ValueHint::DirPath)]
         root: PathBuf,
     },
 }

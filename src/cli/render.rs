@@ -7,12 +7,20 @@ use super::{InputArgs, Outcome};
 use crate::emit;
 use crate::error::Result;
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen render                                ./meshgen.yaml as one YAML stream on stdout
+  meshgen render default                        a built-in profile (meshgen profile list)
+  meshgen render meshgen.yaml --out manifests   one file per object, plus kustomization and lock
+  meshgen render meshgen.yaml --overlay overlays/ha --out manifests
+  meshgen render meshgen.yaml --out manifests --fail-on-change    as the pre-commit hook does";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     /// Write one file per object, a kustomization.yaml and meshgen.lock into DIR.
-    #[arg(short, long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub out: Option<PathBuf>,
     /// Exit 1 (naming the files) when --out wrote or deleted anything: for pre-commit, which
     /// would otherwise let newly created files through.

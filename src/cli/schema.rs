@@ -4,6 +4,12 @@ use super::Outcome;
 use super::report::Printer;
 use crate::error::Result;
 
+pub const EXAMPLES: &str = "\
+Examples:
+  meshgen schema > meshgen.schema.json             then, in a profile:
+                                                   # yaml-language-server: $schema=./meshgen.schema.json
+  meshgen schema overlay > overlay.schema.json";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Which format.

@@ -15,5 +15,6 @@ pub mod selector;
 pub mod source;
 pub mod structural;
 pub mod suggest;
+pub mod versions;
 pub mod wellknown;
 pub mod yaml;

@@ -202,9 +202,28 @@ fn schemas_are_the_committed_files() {
 #[test]
 fn version_and_usage_errors() {
     Test::new()
-        .args(["--version"])
+        .args(["-V"])
         .stdout(format!("meshgen {}\n", env!("CARGO_PKG_VERSION")))
         .run();
+    // The long version says what the binary is built from and renders for.
+    let run = Test::new().args(["--version"]).run();
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("meshgen {} (git ", env!("CARGO_PKG_VERSION"))),
+        "{first}"
+    );
+    for pin in [
+        "Istio 1.30.3",
+        "Gateway API v1.5.1",
+        "knative-v1.23",
+        "Knative Eventing knative-v1.22",
+    ] {
+        assert!(
+            run.stdout.contains(pin),
+            "--version lacks {pin}: {}",
+            run.stdout
+        );
+    }
     Test::new().args(["render", "--bogus"]).status(2).run();
     Test::new()
         .args(["render", "default", "--fail-on-change"])
@@ -214,9 +233,37 @@ fn version_and_usage_errors() {
 }
 
 #[test]
-fn completions() {
-    Test::new()
-        .args(["completions", "bash"])
-        .stdout_contains("meshgen")
-        .run();
+fn completions_offer_builtin_profiles_and_directories() {
+    let bash = Test::new().args(["completions", "bash"]).run().stdout;
+    // `meshgen render <TAB>` offers the built-in profiles (files come from `-o default`).
+    assert!(bash.contains("ambient default permissive"), "{bash}");
+    assert!(bash.contains("-o default"), "{bash}");
+    for shell in ["zsh", "fish"] {
+        let script = Test::new().args(["completions", shell]).run().stdout;
+        assert!(script.contains("default"), "{shell}: {script}");
+    }
+    // --out and --root complete directories.
+    let zsh = Test::new().args(["completions", "zsh"]).run().stdout;
+    assert!(
+        zsh.contains("--out=[") && zsh.contains("_files -/"),
+        "{zsh}"
+    );
+}
+
+#[test]
+fn every_command_has_examples_in_its_long_help() {
+    for command in [
+        vec!["render"],
+        vec!["check"],
+        vec!["diff"],
+        vec!["lint"],
+        vec!["argocd"],
+        vec!["profile"],
+        vec!["schema"],
+        vec!["completions"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        Test::new().args(args).stdout_contains("Examples").run();
+    }
 }
