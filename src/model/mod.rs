@@ -119,6 +119,14 @@ pub struct AllowPolicy {
 #[derive(Debug, Clone, Serialize)]
 pub struct Telemetry {
     pub access_logging: bool,
+    /// Mesh-wide tracing: the provider and, when given, the sampling percentage.
+    pub tracing: Option<Tracing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tracing {
+    pub provider: String,
+    pub sampling_percentage: Option<f64>,
 }
 
 impl Model {
@@ -272,6 +280,10 @@ impl Model {
             },
             telemetry: Telemetry {
                 access_logging: spec.telemetry.access_logging,
+                tracing: spec.telemetry.tracing.as_ref().map(|t| Tracing {
+                    provider: t.provider.clone(),
+                    sampling_percentage: t.sampling_percentage,
+                }),
             },
             components,
             istio: istio::istio_knobs(profile),

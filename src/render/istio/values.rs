@@ -54,7 +54,10 @@ fn pilot_overlay(knobs: &RevisionKnobs) -> Map<String, Value> {
     let pilot = &knobs.pilot;
     let mut overlay = Map::new();
     if !pilot.node_selector.is_empty() {
-        overlay.insert("nodeSelector".into(), Value::Object(pilot.node_selector.clone()));
+        overlay.insert(
+            "nodeSelector".into(),
+            Value::Object(pilot.node_selector.clone()),
+        );
     }
     if !pilot.tolerations.is_empty() {
         overlay.insert("tolerations".into(), json!(pilot.tolerations));
@@ -429,7 +432,10 @@ fn apply_knobs(values: &mut Value, knobs: &RevisionKnobs) {
         mesh_config.insert("enableTracing".into(), json!(enable));
     }
     if !mesh.trust_domain_aliases.is_empty() {
-        mesh_config.insert("trustDomainAliases".into(), json!(mesh.trust_domain_aliases));
+        mesh_config.insert(
+            "trustDomainAliases".into(),
+            json!(mesh.trust_domain_aliases),
+        );
     }
     if let Some(format) = &mesh.access_log_format {
         mesh_config.insert("accessLogFormat".into(), json!(format));
