@@ -142,6 +142,13 @@ rule_tests! {
     mg0013_knative_webhook_strict => "MG0013",
     mg0014_istio_validation_ignore => "MG0014",
     mg0015_discovery_selectors_exclude => "MG0015",
+    mg0030_dangling_revision_tag => "MG0030",
+    mg0031_tag_shadows_revision => "MG0031",
+    mg0032_no_default_revision => "MG0032",
+    mg0033_namespace_tag_and_revision => "MG0033",
+    mg0034_duplicate_env => "MG0034",
+    mg0035_no_default_metrics => "MG0035",
+    mg0036_unknown_tracing_provider => "MG0036",
     mg0100_unknown_field => "MG0100",
 }
 
