@@ -366,8 +366,10 @@ fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str
             }
         }
     }
-    if let Some(revision) = &istio.revision {
-        if revision.len() > 56 {
+    if let Some(revision) = &istio.revision
+        && revision.len() > 56
+    {
+        {
             report(
                 "/spec/istio/revision",
                 format!(
@@ -608,7 +610,7 @@ fn knob_rules(
 
     if checks("pilot") {
         let pilot = &istio.pilot;
-        for (name, _) in &pilot.env {
+        for name in pilot.env.keys() {
             let pointer = format!("{base}/pilot/env/{name}");
             let valid = name
                 .bytes()

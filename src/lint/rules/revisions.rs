@@ -175,10 +175,15 @@ pub(crate) fn dangling_revision_tag(mesh: &Mesh<'_>) -> Vec<Finding> {
             .into_iter()
             .map(|(_, namespace, _)| namespace)
             .collect();
-        if !namespaces
-            .iter()
-            .any(|namespace| revisions.contains(&(namespace.as_str(), target)))
-        {
+        // Without a service to go by (a webhook URL, a partial object), any namespace counts.
+        let served = if namespaces.is_empty() {
+            revisions.iter().any(|(_, revision)| *revision == target)
+        } else {
+            namespaces
+                .iter()
+                .any(|namespace| revisions.contains(&(namespace.as_str(), target)))
+        };
+        if !served {
             findings.push(MG0030.finding(
                 &object.id,
                 format!("/metadata/labels/{}", escape(LABEL_REV)),
