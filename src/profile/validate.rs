@@ -369,16 +369,14 @@ fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str
     if let Some(revision) = &istio.revision
         && revision.len() > 56
     {
-        {
-            report(
-                "/spec/istio/revision",
-                format!(
-                    "revision `{}` is longer than 56 characters",
-                    shown(revision)
-                ),
-                "its Service `istiod-<revision>` must fit in 63 characters",
-            );
-        }
+        report(
+            "/spec/istio/revision",
+            format!(
+                "revision `{}` is longer than 56 characters",
+                shown(revision)
+            ),
+            "its Service `istiod-<revision>` must fit in 63 characters",
+        );
     }
 
     // Revision tags.
