@@ -469,8 +469,9 @@ fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str
     match &spec.dataplane.revision {
         Some(value) => selects.push(("/spec/dataplane/revision".into(), value)),
         None if names.len() > 1 => report(
-            "/spec/dataplane",
-            "with several revisions, the mesh namespaces need `revision`".into(),
+            "/spec/istio/revisions",
+            "with several revisions, spec.dataplane.revision must say which one the mesh namespaces use"
+                .into(),
             &format!("set spec.dataplane.revision to one of: {selectable}"),
         ),
         None => {}
