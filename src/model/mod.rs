@@ -126,7 +126,8 @@ pub struct Telemetry {
 #[derive(Debug, Clone, Serialize)]
 pub struct Tracing {
     pub provider: String,
-    pub sampling_percentage: Option<f64>,
+    /// A JSON number; integral percentages are integers (`10`, not `10.0`).
+    pub sampling_percentage: Option<serde_json::Value>,
 }
 
 impl Model {
@@ -282,7 +283,13 @@ impl Model {
                 access_logging: spec.telemetry.access_logging,
                 tracing: spec.telemetry.tracing.as_ref().map(|t| Tracing {
                     provider: t.provider.clone(),
-                    sampling_percentage: t.sampling_percentage,
+                    sampling_percentage: t.sampling_percentage.map(|p| {
+                        if p.fract() == 0.0 {
+                            serde_json::json!(p as i64)
+                        } else {
+                            serde_json::json!(p)
+                        }
+                    }),
                 }),
             },
             components,
