@@ -45,6 +45,8 @@ INSTALLS = {
     "default": "default",
     "ambient": "ambient",
     "revision": os.path.join(REPO, "tests", "fixtures", "profiles", "revision.yaml"),
+    # revision 1-30-3 with tags stable and default (upstream's knobs/revision-tags)
+    "revision-tags": os.path.join(REPO, "tests", "fixtures", "profiles", "knob-revision-tags.yaml"),
 }
 
 

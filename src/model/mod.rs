@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::core::resource::Component;
-use crate::core::wellknown::{
-    GATEWAY_API_INGRESS_CLASS, KNATIVE_WEBHOOK_PORT, LABEL_DATAPLANE, LABEL_INJECTION, LABEL_REV,
-};
+use crate::core::wellknown::{GATEWAY_API_INGRESS_CLASS, KNATIVE_WEBHOOK_PORT};
 use crate::profile::{DataplaneMode, MeshProfile, MtlsMode};
 
 pub mod istio;
@@ -39,7 +37,8 @@ pub struct Mesh {
     pub mtls_mode: &'static str,
     pub ambient: bool,
     /// The labels that put a namespace in the mesh: exactly one of `istio-injection=enabled`,
-    /// `istio.io/rev=<rev>`, or (ambient) `istio.io/dataplane-mode=ambient`.
+    /// `istio.io/rev=<rev>`, or (ambient) `istio.io/dataplane-mode=ambient` (a namespace with its
+    /// own `spec.dataplane.namespaces` revision has its own).
     pub member_labels: BTreeMap<String, String>,
 }
 
@@ -120,6 +119,15 @@ pub struct AllowPolicy {
 #[derive(Debug, Clone, Serialize)]
 pub struct Telemetry {
     pub access_logging: bool,
+    /// Mesh-wide tracing: the provider and, when given, the sampling percentage.
+    pub tracing: Option<Tracing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tracing {
+    pub provider: String,
+    /// A JSON number; integral percentages are integers (`10`, not `10.0`).
+    pub sampling_percentage: Option<serde_json::Value>,
 }
 
 impl Model {
@@ -127,15 +135,7 @@ impl Model {
         let spec = &profile.spec;
         let ambient = spec.dataplane.mode == DataplaneMode::Ambient;
         let istio_ns = spec.istio.namespace.clone();
-        let revision = spec.istio.revision.clone();
-
-        let member_labels: BTreeMap<String, String> = if ambient {
-            [(LABEL_DATAPLANE.to_owned(), "ambient".to_owned())].into()
-        } else if let Some(revision) = &revision {
-            [(LABEL_REV.to_owned(), revision.clone())].into()
-        } else {
-            [(LABEL_INJECTION.to_owned(), "enabled".to_owned())].into()
-        };
+        let member_labels = istio::member_labels(ambient, spec.dataplane_revision());
 
         let knative = &spec.knative;
         let eventing = knative
@@ -157,7 +157,7 @@ impl Model {
         for name in system_namespaces.iter().chain(&knative.app_namespaces) {
             namespaces.push(Namespace {
                 name: name.clone(),
-                labels: member_labels.clone(),
+                labels: istio::member_labels(ambient, spec.namespace_revision(name)),
             });
         }
 
@@ -177,10 +177,7 @@ impl Model {
         let gateways = Gateways {
             class_name: gateway.class_name.clone(),
             namespace: gateway.namespace.clone(),
-            labels: revision
-                .iter()
-                .map(|rev| (LABEL_REV.to_owned(), rev.clone()))
-                .collect(),
+            labels: istio::gateway_labels(spec),
             external: make_gateway(
                 &gateway.external.name,
                 gateway.external.port,
@@ -249,8 +246,11 @@ impl Model {
             Component::Base,
             Component::Istiod,
         ];
+        if ambient || spec.dataplane.cni.enabled {
+            components.push(Component::IstioCni);
+        }
         if ambient {
-            components.extend([Component::IstioCni, Component::Ztunnel]);
+            components.push(Component::Ztunnel);
         }
         components.extend([
             Component::Gateways,
@@ -281,6 +281,16 @@ impl Model {
             },
             telemetry: Telemetry {
                 access_logging: spec.telemetry.access_logging,
+                tracing: spec.telemetry.tracing.as_ref().map(|t| Tracing {
+                    provider: t.provider.clone(),
+                    sampling_percentage: t.sampling_percentage.map(|p| {
+                        if p.fract() == 0.0 {
+                            serde_json::json!(p as i64)
+                        } else {
+                            serde_json::json!(p)
+                        }
+                    }),
+                }),
             },
             components,
             istio: istio::istio_knobs(profile),

@@ -200,6 +200,8 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
         }
     }
 
+    istio_rules(profile, &mut report);
+
     for (index, bundle) in spec.crds.bundles.iter().enumerate() {
         if bundle.sha256.len() != 64
             || !bundle
@@ -235,6 +237,656 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// Environment variables the istiod chart sets itself: a `pilot.env` entry of the same name
+/// would either be shadowed by the chart's (`PILOT_TRACE_SAMPLING`: the chart appends its own
+/// after `env`, and the later entry wins) or shadow it. Each with the field that sets it.
+const CHART_ENV: &[(&str, &str)] = &[
+    ("REVISION", "spec.istio.revisions"),
+    ("PILOT_CERT_PROVIDER", ""),
+    ("POD_NAME", ""),
+    ("POD_NAMESPACE", ""),
+    ("SERVICE_ACCOUNT", ""),
+    ("KUBECONFIG", ""),
+    ("CA_TRUSTED_NODE_ACCOUNTS", ""),
+    ("PILOT_TRACE_SAMPLING", "spec.istio.pilot.traceSampling"),
+    ("PILOT_ENABLE_ANALYSIS", ""),
+    ("CLUSTER_ID", ""),
+    ("GOMAXPROCS", ""),
+    ("PLATFORM", "spec.istio.platform"),
+    ("PILOT_ENABLE_AMBIENT", "spec.dataplane.mode"),
+];
+
+/// The revision, revision-tag and Istio-knob rules: which control planes exist, what each
+/// namespace, Gateway and tag points at, and the values Helm would take without checking.
+fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str)) {
+    use super::types::{DEFAULT_REVISION, DataplaneMode, REVISION_FIELDS};
+    use std::collections::BTreeSet;
+
+    let spec = &profile.spec;
+    let istio = &spec.istio;
+    let names = istio.revision_names();
+    let listed = |items: &mut dyn Iterator<Item = &str>| {
+        let items: Vec<String> = items.map(|n| format!("`{n}`")).collect();
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let revisions_list = listed(&mut names.iter().copied());
+
+    // Which control planes.
+    if istio.revision.is_some() && !istio.revisions.is_empty() {
+        report(
+            "/spec/istio/revision",
+            "`revision` and `revisions` are both set".into(),
+            "use one: `revision: R` is `revisions: {R: {}}`",
+        );
+    }
+    for (name, overrides) in &istio.revisions {
+        let pointer = format!("/spec/istio/revisions/{name}");
+        if name != DEFAULT_REVISION {
+            check_label(report, &pointer, name);
+            // The Service `istiod-<revision>` is a DNS-1035 label.
+            if name.len() > 56 {
+                report(
+                    &pointer,
+                    format!("revision `{}` is longer than 56 characters", shown(name)),
+                    "its Service `istiod-<revision>` must fit in 63 characters",
+                );
+            }
+        }
+        for key in overrides.keys() {
+            if !REVISION_FIELDS.contains(&key.as_str()) {
+                report(
+                    &format!("{pointer}/{key}"),
+                    format!("`{}` is shared by all revisions", shown(key)),
+                    &format!(
+                        "set it in spec.istio; a revision may set {}",
+                        REVISION_FIELDS.join(", ")
+                    ),
+                );
+            }
+        }
+        match istio.for_revision(name) {
+            Err(error) => report(
+                &pointer,
+                format!("the settings of revision `{name}` do not fit: {error}"),
+                "check the overridden fields against `meshgen schema`",
+            ),
+            Ok(effective) => {
+                if let Some(version) = overrides.get("version").and_then(|v| v.as_str())
+                    && !SUPPORTED_ISTIO_VERSIONS.contains(&version)
+                {
+                    report(
+                        &format!("{pointer}/version"),
+                        format!("Istio {version} is not supported"),
+                        &format!(
+                            "supported versions: {}",
+                            SUPPORTED_ISTIO_VERSIONS.join(", ")
+                        ),
+                    );
+                }
+                for key in ["hub", "tag"] {
+                    if overrides
+                        .get(key)
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|v| v.trim().is_empty())
+                    {
+                        report(
+                            &format!("{pointer}/{key}"),
+                            format!("{key} of revision `{name}` is empty"),
+                            "remove it to inherit spec.istio's",
+                        );
+                    }
+                }
+                let pilot = &effective.pilot;
+                if overrides.contains_key("pilot") {
+                    if pilot.replicas == 0 {
+                        report(
+                            &format!("{pointer}/pilot/replicas"),
+                            "istiod needs at least one replica".into(),
+                            "set replicas to 1 or more",
+                        );
+                    }
+                    if pilot.autoscale.enabled && pilot.autoscale.min > pilot.autoscale.max {
+                        report(
+                            &format!("{pointer}/pilot/autoscale"),
+                            format!(
+                                "autoscale max ({}) is below min ({})",
+                                pilot.autoscale.max, pilot.autoscale.min
+                            ),
+                            "raise max or lower min",
+                        );
+                    }
+                }
+                knob_rules(&effective, &pointer, overrides, report);
+            }
+        }
+    }
+    if let Some(revision) = &istio.revision
+        && revision.len() > 56
+    {
+        report(
+            "/spec/istio/revision",
+            format!(
+                "revision `{}` is longer than 56 characters",
+                shown(revision)
+            ),
+            "its Service `istiod-<revision>` must fit in 63 characters",
+        );
+    }
+
+    // Revision tags.
+    for (tag, target) in &istio.revision_tags {
+        let pointer = format!("/spec/istio/revisionTags/{tag}");
+        if tag == DEFAULT_REVISION {
+            report(
+                &pointer,
+                "`default` is not a tag name here".into(),
+                "use `defaultRevision: <revision>`: it renders the default tag and the default validator",
+            );
+            continue;
+        }
+        check_label(report, &pointer, tag);
+        if tag.len() > 43 {
+            report(
+                &pointer,
+                format!("tag `{}` is longer than 43 characters", shown(tag)),
+                "its Service `istiod-revision-tag-<tag>` must fit in 63 characters",
+            );
+        }
+        if !names.contains(&target.as_str()) {
+            report(
+                &pointer,
+                format!(
+                    "tag `{tag}` points at revision `{}`, which this profile does not render",
+                    shown(target)
+                ),
+                &format!("revisions: {revisions_list}"),
+            );
+        } else if names.contains(&tag.as_str()) && tag != target {
+            report(
+                &pointer,
+                format!(
+                    "tag `{tag}` shadows revision `{tag}`: namespaces labelled `istio.io/rev={tag}` would be injected by both `istiod-{tag}` and `istiod-{target}`"
+                ),
+                "give the tag a name no revision has",
+            );
+        }
+    }
+
+    // The default revision.
+    if let Some(default) = &istio.default_revision {
+        if names.contains(&DEFAULT_REVISION) && default != DEFAULT_REVISION {
+            report(
+                "/spec/istio/defaultRevision",
+                format!(
+                    "the unnamed revision is rendered, so `{}` cannot be the default revision",
+                    shown(default)
+                ),
+                "remove the `default` revision in the same change that makes another one the default",
+            );
+        } else if default != DEFAULT_REVISION && !names.contains(&default.as_str()) {
+            let hint = if istio.revision_tags.contains_key(default) {
+                format!("`{default}` is a tag; name the revision it points at")
+            } else {
+                format!("revisions: {revisions_list}")
+            };
+            report(
+                "/spec/istio/defaultRevision",
+                format!(
+                    "default revision `{}` is not rendered by this profile",
+                    shown(default)
+                ),
+                &hint,
+            );
+        } else if default == DEFAULT_REVISION && !names.contains(&DEFAULT_REVISION) {
+            report(
+                "/spec/istio/defaultRevision",
+                "no unnamed revision is rendered".into(),
+                &format!("name one of the revisions: {revisions_list}"),
+            );
+        }
+    }
+
+    // What namespaces and Gateways select.
+    let ambient = spec.dataplane.mode == DataplaneMode::Ambient;
+    let selectable = {
+        let mut all: Vec<&str> = names.clone();
+        all.extend(istio.revision_tags.keys().map(String::as_str));
+        if istio.default_revision_name().is_some() {
+            all.push(DEFAULT_REVISION);
+        }
+        all.sort_unstable();
+        all.dedup();
+        listed(&mut all.into_iter())
+    };
+    // Every value that selects a control plane, checked after the namespaces are listed.
+    let mut selects: Vec<(String, &str)> = Vec::new();
+    match &spec.dataplane.revision {
+        Some(value) => selects.push(("/spec/dataplane/revision".into(), value)),
+        None if names.len() > 1 => report(
+            "/spec/istio/revisions",
+            "with several revisions, spec.dataplane.revision must say which one the mesh namespaces use"
+                .into(),
+            &format!("set spec.dataplane.revision to one of: {selectable}"),
+        ),
+        None => {}
+    }
+    if let Some(value) = &spec.gateway.revision {
+        selects.push(("/spec/gateway/revision".into(), value));
+    }
+    let knative = &spec.knative;
+    let mut members: BTreeSet<&str> = knative.app_namespaces.iter().map(String::as_str).collect();
+    members.insert(&knative.namespaces.serving);
+    if knative.eventing.enabled {
+        members.insert(&knative.namespaces.eventing);
+    }
+    for (namespace, settings) in &spec.dataplane.namespaces {
+        let pointer = format!("/spec/dataplane/namespaces/{namespace}");
+        if ambient {
+            report(
+                &pointer,
+                "per-namespace revisions are for sidecars".into(),
+                "in ambient, ztunnel and istio-cni follow spec.dataplane.revision",
+            );
+        } else if !members.contains(namespace.as_str()) {
+            report(
+                &pointer,
+                format!(
+                    "`{}` is not a mesh namespace of this profile",
+                    shown(namespace)
+                ),
+                &format!("mesh namespaces: {}", listed(&mut members.iter().copied())),
+            );
+        }
+        if let Some(value) = &settings.revision {
+            selects.push((format!("{pointer}/revision"), value));
+        }
+    }
+    for (pointer, value) in selects {
+        if istio.resolve_revision(value).is_none() {
+            let what = if value == DEFAULT_REVISION {
+                "no default revision is rendered".to_owned()
+            } else {
+                format!(
+                    "`{}` is neither a rendered revision nor a tag",
+                    shown(value)
+                )
+            };
+            report(&pointer, what, &format!("use one of: {selectable}"));
+        }
+    }
+
+    // Knobs shared by all revisions.
+    let mut secrets = BTreeSet::new();
+    for (index, secret) in istio.image_pull_secrets.iter().enumerate() {
+        let pointer = format!("/spec/istio/imagePullSecrets/{index}");
+        check_subdomain(report, &pointer, secret);
+        if !secrets.insert(secret.as_str()) {
+            report(
+                &pointer,
+                format!("pull secret `{}` is listed twice", shown(secret)),
+                "remove the repeated entry",
+            );
+        }
+    }
+    for (key, dir) in [
+        ("binDir", &spec.dataplane.cni.bin_dir),
+        ("confDir", &spec.dataplane.cni.conf_dir),
+    ] {
+        if let Some(dir) = dir
+            && (!dir.starts_with('/') || dir.contains(['\n', '"']))
+        {
+            report(
+                &format!("/spec/dataplane/cni/{key}"),
+                format!("`{}` is not an absolute host path", shown(dir)),
+                "write the node's directory, e.g. /opt/cni/bin",
+            );
+        }
+    }
+    knob_rules(istio, "/spec/istio", &Default::default(), report);
+
+    // Tracing through the Telemetry needs the provider in every control plane's mesh config.
+    if let Some(tracing) = &spec.telemetry.tracing {
+        for name in &names {
+            let Ok(effective) = istio.for_revision(name) else {
+                continue;
+            };
+            let tracers: Vec<&str> = effective
+                .mesh_config
+                .extension_providers
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            if !tracers.contains(&tracing.provider.as_str()) {
+                let whose = if names.len() > 1 {
+                    format!(" of revision `{name}`")
+                } else {
+                    String::new()
+                };
+                report(
+                    "/spec/telemetry/tracing/provider",
+                    format!(
+                        "tracing provider `{}` is not an extension provider{whose}",
+                        shown(&tracing.provider)
+                    ),
+                    &format!(
+                        "add it to spec.istio.meshConfig.extensionProviders (defined: {})",
+                        listed(&mut tracers.into_iter())
+                    ),
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// The knob rules for one set of Istio settings: `spec.istio` itself (`overrides` empty), or
+/// one revision's effective settings, reported only for the fields it overrides.
+fn knob_rules(
+    istio: &super::types::Istio,
+    base: &str,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+    report: &mut impl FnMut(&str, String, &str),
+) {
+    use super::types::TolerationOperator;
+    use std::collections::BTreeSet;
+    // A revision's problems are reported only where its overrides wrote them: the rest are
+    // spec.istio's, reported once there.
+    let overridden = serde_json::Value::Object(overrides.clone());
+    let mut report = |pointer: &str, message: String, help: &str| {
+        let relative = &pointer[base.len()..];
+        if overrides.is_empty() || overridden.pointer(relative).is_some() {
+            report(pointer, message, help);
+        }
+    };
+    let report = &mut report;
+    let checks = |field: &str| overrides.is_empty() || overrides.contains_key(field);
+
+    if checks("pilot") {
+        let pilot = &istio.pilot;
+        for name in pilot.env.keys() {
+            let pointer = format!("{base}/pilot/env/{name}");
+            let valid = name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                report(
+                    &pointer,
+                    format!("`{}` is not an environment variable name", shown(name)),
+                    "use letters, digits and `_`, not starting with a digit",
+                );
+            } else if let Some((_, field)) = CHART_ENV.iter().find(|(n, _)| n == name) {
+                let help = if field.is_empty() {
+                    "the chart sets it itself; remove it".to_owned()
+                } else {
+                    format!("the chart sets it itself from {field}; set that instead")
+                };
+                report(
+                    &pointer,
+                    format!("istiod's `{name}` cannot be set through pilot.env"),
+                    &help,
+                );
+            }
+        }
+        for (key, value) in &pilot.node_selector {
+            let pointer = format!(
+                "{base}/pilot/nodeSelector/{}",
+                crate::core::pointer::escape(key)
+            );
+            if !is_label_key(key) || !is_label_value(value) {
+                report(
+                    &pointer,
+                    format!(
+                        "`{}: {}` is not a valid node label",
+                        shown(key),
+                        shown(value)
+                    ),
+                    "keys: [prefix/]name (name at most 63 characters of letters, digits, `-`, `_`, `.`); values: at most 63 such characters",
+                );
+            }
+        }
+        for (index, toleration) in pilot.tolerations.iter().enumerate() {
+            let pointer = format!("{base}/pilot/tolerations/{index}");
+            let exists = toleration.operator == Some(TolerationOperator::Exists);
+            if exists && toleration.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                report(
+                    &format!("{pointer}/value"),
+                    "a toleration with operator `Exists` takes no value".into(),
+                    "remove `value`, or use operator `Equal`",
+                );
+            }
+            if toleration.key.as_deref().unwrap_or_default().is_empty() && !exists {
+                report(
+                    &pointer,
+                    "a toleration without a key must use operator `Exists`".into(),
+                    "add the taint's `key`, or set `operator: Exists` to tolerate every taint",
+                );
+            }
+            if toleration.toleration_seconds.is_some()
+                && toleration.effect != Some(super::types::TaintEffect::NoExecute)
+            {
+                report(
+                    &format!("{pointer}/tolerationSeconds"),
+                    "`tolerationSeconds` only applies to `effect: NoExecute`".into(),
+                    "remove it, or set `effect: NoExecute`",
+                );
+            }
+        }
+        if let Some(class) = &pilot.priority_class_name {
+            check_subdomain(report, &format!("{base}/pilot/priorityClassName"), class);
+        }
+    }
+    if checks("proxy")
+        && let Some(resources) = &istio.proxy.resources
+    {
+        for (section, quantities) in [
+            ("requests", &resources.requests),
+            ("limits", &resources.limits),
+        ] {
+            for (name, quantity) in [("cpu", &quantities.cpu), ("memory", &quantities.memory)] {
+                if let Some(quantity) = quantity
+                    && !is_quantity(quantity)
+                {
+                    report(
+                        &format!("{base}/proxy/resources/{section}/{name}"),
+                        format!("`{}` is not a Kubernetes quantity", shown(quantity)),
+                        "e.g. 100m, 0.5, 128Mi, 1Gi",
+                    );
+                }
+            }
+        }
+    }
+    if checks("meshConfig") {
+        let mesh = &istio.mesh_config;
+        let mut providers = BTreeSet::new();
+        for (index, provider) in mesh.extension_providers.iter().enumerate() {
+            let pointer = format!("{base}/meshConfig/extensionProviders/{index}");
+            if !is_provider_name(&provider.name) {
+                report(
+                    &format!("{pointer}/name"),
+                    format!("`{}` is not a provider name", shown(&provider.name)),
+                    "use letters, digits, `-`, `_` and `.`",
+                );
+            } else if ["envoy", "prometheus"].contains(&provider.name.as_str()) {
+                report(
+                    &format!("{pointer}/name"),
+                    format!("`{}` is a built-in provider", provider.name),
+                    "give the extension provider another name",
+                );
+            } else if !providers.insert(provider.name.as_str()) {
+                report(
+                    &format!("{pointer}/name"),
+                    format!("extension provider `{}` is defined twice", provider.name),
+                    "give each provider its own name",
+                );
+            }
+            let kinds: Vec<_> = [&provider.opentelemetry, &provider.zipkin]
+                .into_iter()
+                .flatten()
+                .collect();
+            match kinds[..] {
+                [service] => {
+                    if service.service.trim().is_empty()
+                        || !service.service.split('/').all(is_dns_subdomain)
+                    {
+                        report(
+                            &pointer,
+                            format!("`{}` is not a service host", shown(&service.service)),
+                            "e.g. opentelemetry-collector.observability.svc.cluster.local",
+                        );
+                    }
+                    if !(1..=65535).contains(&service.port) {
+                        report(
+                            &pointer,
+                            format!("port {} is out of range", service.port),
+                            "use a port from 1 to 65535",
+                        );
+                    }
+                }
+                _ => report(
+                    &pointer,
+                    format!(
+                        "extension provider `{}` needs exactly one of `opentelemetry` and `zipkin`",
+                        shown(&provider.name)
+                    ),
+                    "keep one",
+                ),
+            }
+        }
+        if let Some(defaults) = &mesh.default_providers {
+            let pointer = format!("{base}/meshConfig/defaultProviders");
+            for (index, name) in defaults.tracing.iter().enumerate() {
+                if !providers.contains(name.as_str()) {
+                    report(
+                        &format!("{pointer}/tracing/{index}"),
+                        format!(
+                            "default tracing provider `{}` is not an extension provider",
+                            shown(name)
+                        ),
+                        "add it to extensionProviders, or name one of them",
+                    );
+                }
+            }
+            for (index, name) in defaults.metrics.iter().flatten().enumerate() {
+                if name != "prometheus" {
+                    report(
+                        &format!("{pointer}/metrics/{index}"),
+                        format!("`{}` is not a metrics provider", shown(name)),
+                        "the mesh's metrics provider is `prometheus`",
+                    );
+                }
+            }
+            for (index, name) in defaults.access_logging.iter().enumerate() {
+                if name != "envoy" {
+                    report(
+                        &format!("{pointer}/accessLogging/{index}"),
+                        format!("`{}` is not an access-log provider", shown(name)),
+                        "the built-in access-log provider is `envoy`",
+                    );
+                }
+            }
+        }
+        let mut aliases = BTreeSet::new();
+        for (index, alias) in mesh.trust_domain_aliases.iter().enumerate() {
+            let pointer = format!("{base}/meshConfig/trustDomainAliases/{index}");
+            if alias.trim().is_empty() {
+                report(
+                    &pointer,
+                    "a trust-domain alias is empty".into(),
+                    "remove it",
+                );
+            } else if *alias == istio.trust_domain {
+                report(
+                    &pointer,
+                    format!("`{}` is the trust domain itself", shown(alias)),
+                    "list only the other trust domains",
+                );
+            } else if !aliases.insert(alias.as_str()) {
+                report(
+                    &pointer,
+                    format!("trust-domain alias `{}` is listed twice", shown(alias)),
+                    "remove the repeated entry",
+                );
+            }
+        }
+        if mesh
+            .access_log_format
+            .as_deref()
+            .is_some_and(|f| f.trim().is_empty())
+        {
+            report(
+                &format!("{base}/meshConfig/accessLogFormat"),
+                "accessLogFormat is empty".into(),
+                "remove it for Envoy's default format",
+            );
+        }
+    }
+}
+
+/// A Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+/// letters, digits, `-`, `_`, `.`, starting and ending alphanumeric.
+fn is_label_key(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
+}
+
+/// A Kubernetes label value: empty, or at most 63 letters, digits, `-`, `_`, `.`, starting and
+/// ending alphanumeric.
+fn is_label_value(value: &str) -> bool {
+    value.is_empty()
+        || (value.len() <= 63
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && value
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            && value
+                .bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A Kubernetes resource quantity (`100m`, `0.5`, `128Mi`, `1e3`).
+fn is_quantity(text: &str) -> bool {
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let number = number.strip_prefix(['+', '-']).unwrap_or(number);
+    let digits = number.replace('.', "");
+    let number_ok = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && number.matches('.').count() <= 1;
+    let suffix_ok = [
+        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ]
+    .contains(&suffix)
+        || suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
+            let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        });
+    number_ok && suffix_ok
+}
+
+/// An extension provider name meshgen can place unquoted-safe: letters, digits, `-`, `_`, `.`.
+fn is_provider_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// DNS-1123 label: what Kubernetes accepts as a namespace or Service name.

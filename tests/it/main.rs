@@ -15,6 +15,7 @@
 //! - [`argocd`]: the Argo CD config-management plugin contract;
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
 //! - [`injection`]: meshgen's contract with istiod's injection templates;
+//! - [`istio`]: revisions, tags, the canary upgrade doc, the knob fixtures against upstream;
 //! - [`upstream`]: typed validation and the analyzers over upstream's own manifests.
 
 mod argocd;
@@ -25,6 +26,7 @@ mod generated;
 mod golden;
 mod harness;
 mod injection;
+mod istio;
 mod lint;
 mod overlay;
 mod sarif;

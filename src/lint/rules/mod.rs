@@ -5,6 +5,7 @@ pub mod ambient;
 pub mod gateways;
 pub mod injection;
 pub mod policies;
+pub mod revisions;
 pub mod security;
 pub mod types;
 pub mod webhooks;
@@ -28,6 +29,13 @@ pub static RULES: &[&Rule] = &[
     &security::MG0013,
     &webhooks::MG0014,
     &injection::MG0015,
+    &revisions::MG0030,
+    &revisions::MG0031,
+    &revisions::MG0032,
+    &revisions::MG0033,
+    &revisions::MG0034,
+    &revisions::MG0035,
+    &revisions::MG0036,
     &types::MG0100,
 ];
 

@@ -3,22 +3,22 @@ use serde_json::{Value, json};
 use super::*;
 use crate::core::resource::Component;
 
-fn canary() -> IstioKnobs {
-    IstioKnobs {
+fn canary() -> RevisionKnobs {
+    RevisionKnobs {
         revision: Some("canary".into()),
-        ..IstioKnobs::default()
+        ..RevisionKnobs::default()
     }
 }
 
-fn ambient() -> IstioKnobs {
-    IstioKnobs {
+fn ambient() -> RevisionKnobs {
+    RevisionKnobs {
         ambient: true,
-        ..IstioKnobs::default()
+        ..RevisionKnobs::default()
     }
 }
 
-fn fixed_replicas(replicas: u32) -> IstioKnobs {
-    let mut knobs = IstioKnobs::default();
+fn fixed_replicas(replicas: u32) -> RevisionKnobs {
+    let mut knobs = RevisionKnobs::default();
     knobs.pilot.autoscale = None;
     knobs.pilot.replicas = replicas;
     knobs
@@ -33,12 +33,12 @@ fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 
 #[test]
 fn default_revision_names_have_no_suffix() {
-    let ctx = context(&IstioKnobs::default());
+    let ctx = revision_context(&RevisionKnobs::default());
     assert_eq!(ctx["rev"], "default");
     assert_eq!(ctx["revision"], "");
     assert_eq!(ctx["has_revision"], false);
     assert_eq!(ctx["names"]["istiod"], "istiod");
-    let config_maps: Vec<_> = config_maps(&IstioKnobs::default())
+    let config_maps: Vec<_> = revision_config_maps(&RevisionKnobs::default())
         .into_iter()
         .map(|cm| cm["metadata"]["name"].clone())
         .collect();
@@ -52,7 +52,10 @@ fn default_revision_names_have_no_suffix() {
         ctx["names"]["clusterrole"],
         "istiod-clusterrole-istio-system"
     );
-    assert_eq!(ctx["default_validator"], true);
+    assert_eq!(
+        context(&IstioKnobs::default())["default_validator"],
+        json!({ "service": "istiod", "rev": "default" })
+    );
     assert_eq!(ctx["istiod_selector"], json!({ "istio": "pilot" }));
     assert_eq!(
         ctx["istiod_service_selector"],
@@ -63,12 +66,12 @@ fn default_revision_names_have_no_suffix() {
 
 #[test]
 fn revision_suffixes_names_labels_selectors_and_addresses() {
-    let ctx = context(&canary());
+    let ctx = revision_context(&canary());
     assert_eq!(ctx["rev"], "canary");
     assert_eq!(ctx["has_revision"], true);
     let names = &ctx["names"];
     assert_eq!(names["istiod"], "istiod-canary");
-    let config_maps: Vec<_> = config_maps(&canary())
+    let config_maps: Vec<_> = revision_config_maps(&canary())
         .into_iter()
         .map(|cm| cm["metadata"]["name"].clone())
         .collect();
@@ -102,8 +105,19 @@ fn revision_suffixes_names_labels_selectors_and_addresses() {
         names["reader_service_account"],
         "istio-reader-service-account"
     );
-    // the base chart's default validator belongs to the default revision only
-    assert_eq!(ctx["default_validator"], false);
+    // the base chart's default validator belongs to the default revision only, and a named
+    // revision is the default only when the profile says so
+    assert_eq!(
+        context(&IstioKnobs::single(canary()))["default_validator"],
+        Value::Null
+    );
+    // a named revision's pods must not match the unnamed revision's Service and PDB
+    // (`{app: istiod, istio: pilot}`): upstream labels them `istio: istiod`
+    assert_eq!(ctx["pod_istio_label"], "istiod");
+    assert_eq!(
+        revision_context(&RevisionKnobs::default())["pod_istio_label"],
+        "pilot"
+    );
     let by_rev = json!({ "app": "istiod", "istio.io/rev": "canary" });
     assert_eq!(ctx["istiod_selector"], by_rev);
     assert_eq!(ctx["istiod_service_selector"], by_rev);
@@ -117,11 +131,11 @@ fn revision_suffixes_names_labels_selectors_and_addresses() {
 
 #[test]
 fn injector_webhook_name_carries_a_non_default_namespace() {
-    let knobs = IstioKnobs {
+    let knobs = RevisionKnobs {
         namespace: "mesh".into(),
         ..canary()
     };
-    let ctx = context(&knobs);
+    let ctx = revision_context(&knobs);
     assert_eq!(
         ctx["names"]["injector_webhook"],
         "istio-sidecar-injector-canary-mesh"
@@ -139,12 +153,12 @@ fn injector_webhook_name_carries_a_non_default_namespace() {
 
 #[test]
 fn images_follow_hub_tag_and_the_ambient_variant() {
-    let knobs = IstioKnobs {
+    let knobs = RevisionKnobs {
         hub: "registry.example/istio".into(),
         tag: "1.30.3-fips".into(),
-        ..IstioKnobs::default()
+        ..RevisionKnobs::default()
     };
-    let ctx = context(&knobs);
+    let ctx = revision_context(&knobs);
     assert_eq!(
         ctx["images"]["pilot"],
         "registry.example/istio/pilot:1.30.3-fips"
@@ -155,9 +169,12 @@ fn images_follow_hub_tag_and_the_ambient_variant() {
         Some(&json!("registry.example/istio"))
     );
     assert_eq!(at(&merged, "global.tag"), Some(&json!("1.30.3-fips")));
-    assert_eq!(ctx["cni"]["agent_version"], "1.30.3-fips");
+    assert_eq!(
+        context(&IstioKnobs::single(knobs.clone()))["cni"]["agent_version"],
+        "1.30.3-fips"
+    );
 
-    let ctx = context(&ambient());
+    let ctx = revision_context(&ambient());
     assert_eq!(
         ctx["images"]["pilot"],
         "docker.io/istio/pilot:1.30.3-distroless"
@@ -176,7 +193,7 @@ fn images_follow_hub_tag_and_the_ambient_variant() {
 
 #[test]
 fn pdb_only_when_more_than_one_istiod_is_guaranteed() {
-    let mut knobs = IstioKnobs::default();
+    let mut knobs = RevisionKnobs::default();
     assert!(!pdb_enabled(&knobs.pilot), "autoscale min 1");
     knobs.pilot.replicas = 3;
     assert!(
@@ -195,7 +212,7 @@ fn pdb_only_when_more_than_one_istiod_is_guaranteed() {
 
 #[test]
 fn fixed_replicas_turn_off_the_hpa_and_set_replicas() {
-    let ctx = context(&fixed_replicas(3));
+    let ctx = revision_context(&fixed_replicas(3));
     assert_eq!(ctx["pilot"]["replicas"], 3);
     assert_eq!(ctx["pilot"]["hpa"], false);
     assert_eq!(ctx["pilot"]["pdb"], true);
@@ -203,7 +220,7 @@ fn fixed_replicas_turn_off_the_hpa_and_set_replicas() {
     assert_eq!(merged["replicaCount"], 3);
     assert_eq!(merged["autoscaleEnabled"], false);
 
-    let ctx = context(&IstioKnobs::default());
+    let ctx = revision_context(&RevisionKnobs::default());
     assert_eq!(
         ctx["pilot"]["replicas"],
         Value::Null,
@@ -217,7 +234,7 @@ fn fixed_replicas_turn_off_the_hpa_and_set_replicas() {
 
 #[test]
 fn autoscale_and_resources_land_on_their_helm_paths() {
-    let mut knobs = IstioKnobs::default();
+    let mut knobs = RevisionKnobs::default();
     knobs.pilot.autoscale = Some(AutoscaleKnobs {
         min: 2,
         max: 7,
@@ -240,23 +257,23 @@ fn autoscale_and_resources_land_on_their_helm_paths() {
     let expected =
         json!({ "limits": { "memory": "4Gi" }, "requests": { "cpu": "1", "memory": "1Gi" } });
     assert_eq!(merged["resources"], expected);
-    assert_eq!(context(&knobs)["pilot"]["resources"], expected);
+    assert_eq!(revision_context(&knobs)["pilot"]["resources"], expected);
 
     knobs.pilot.resources = ResourceKnobs::default();
-    assert_eq!(context(&knobs)["pilot"]["resources"], json!({}));
+    assert_eq!(revision_context(&knobs)["pilot"]["resources"], json!({}));
 }
 
 // ---------------------------------------------------------------- values
 
 #[test]
 fn default_values_are_upstreams_plus_the_gitops_failure_policy() {
-    let merged = helm_values(&IstioKnobs::default());
+    let merged = helm_values(&RevisionKnobs::default());
     let upstream: Value = serde_json::from_str(include_str!("values.json")).unwrap();
     let mut expected = upstream.clone();
     expected["base"]["validationFailurePolicy"] = json!("Fail");
     assert_eq!(merged, expected);
     assert_eq!(
-        original_values(&IstioKnobs::default()),
+        original_values(&RevisionKnobs::default()),
         json!({
             "base": { "validationFailurePolicy": "Fail" },
             "global": { "hub": "docker.io/istio", "tag": "1.30.3" }
@@ -266,7 +283,7 @@ fn default_values_are_upstreams_plus_the_gitops_failure_policy() {
 
 #[test]
 fn injector_values_hold_what_the_injection_templates_read() {
-    let injector = values(&IstioKnobs::default());
+    let injector = values(&RevisionKnobs::default());
     let keys: Vec<&String> = injector.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -358,7 +375,7 @@ fn ambient_switches_the_values_as_the_ambient_profile_does() {
         Some(&json!(true))
     );
     assert_eq!(
-        context(&ambient())["pilot"]["env"],
+        revision_context(&ambient())["pilot"]["env"],
         json!([{ "name": "PILOT_ENABLE_AMBIENT", "value": "true" }])
     );
     assert_eq!(
@@ -376,7 +393,7 @@ fn ambient_switches_the_values_as_the_ambient_profile_does() {
 #[test]
 fn default_mesh_config_is_the_charts() {
     assert_eq!(
-        mesh_config(&IstioKnobs::default()),
+        mesh_config(&RevisionKnobs::default()),
         json!({
             "defaultConfig": { "discoveryAddress": "istiod.istio-system.svc:15012" },
             "defaultProviders": { "metrics": ["prometheus"] },
@@ -389,7 +406,7 @@ fn default_mesh_config_is_the_charts() {
 
 #[test]
 fn mesh_knobs_land_in_mesh_config_and_values() {
-    let knobs = IstioKnobs {
+    let knobs = RevisionKnobs {
         trust_domain: "example.org".into(),
         mesh: MeshKnobs {
             access_log_file: Some("/dev/stdout".into()),
@@ -397,8 +414,9 @@ fn mesh_knobs_land_in_mesh_config_and_values() {
             outbound_traffic_policy: Some("REGISTRY_ONLY".into()),
             discovery_selectors: vec![json!({ "matchLabels": { "istio-discovery": "enabled" } })],
             hold_application_until_proxy_starts: Some(true),
+            ..MeshKnobs::default()
         },
-        ..IstioKnobs::default()
+        ..RevisionKnobs::default()
     };
     let mesh = mesh_config(&knobs);
     assert_eq!(mesh["accessLogFile"], "/dev/stdout");
@@ -463,7 +481,7 @@ fn injector_config_embeds_the_go_templates_verbatim() {
     let waypoint = include_str!("../../templates/istiod/injection/waypoint.gotmpl");
     let injected_gateway = include_str!("../../templates/istiod/injection/gateway.gotmpl");
 
-    let config = injector_config(&IstioKnobs::default());
+    let config = injector_config(&RevisionKnobs::default());
     let keys: Vec<&String> = config.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -525,24 +543,25 @@ fn config_map_payloads_parse_back_to_their_documents() {
 // ---------------------------------------------------------------- templates
 
 /// Every object of `component` as the render engine produces it for these knobs.
-fn render(component: &str, knobs: &IstioKnobs) -> Vec<Value> {
+fn render(component: &str, knobs: &RevisionKnobs) -> Vec<Value> {
     let component = Component::ALL
         .into_iter()
         .find(|c| c.as_str() == component)
         .expect("a component");
-    let ctx = minijinja::context! { istio => minijinja::Value::from(minijinja::value::Serde(context(knobs))) };
+    let install = IstioKnobs::single(knobs.clone());
+    let ctx = minijinja::context! { istio => minijinja::Value::from(minijinja::value::Serde(context(&install))) };
     let mut docs = crate::render::render_templates(component, &ctx, 10_000_000)
         .unwrap_or_else(|e| panic!("{e}"));
     if component == Component::Istiod {
-        docs.extend(config_maps(knobs));
+        docs.extend(revision_config_maps(knobs));
     }
     docs
 }
 
 /// The data of the generated ConfigMap `name` (without a revision suffix).
-fn config_map_data(knobs: &IstioKnobs, name: &str) -> Value {
+fn config_map_data(knobs: &RevisionKnobs, name: &str) -> Value {
     let name = suffixed(name, knobs);
-    config_maps(knobs)
+    revision_config_maps(knobs)
         .into_iter()
         .find(|cm| cm["metadata"]["name"] == json!(name))
         .map(|cm| cm["data"].clone())
@@ -572,7 +591,7 @@ fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
 
 #[test]
 fn default_render_has_upstreams_objects() {
-    let knobs = IstioKnobs::default();
+    let knobs = RevisionKnobs::default();
     assert_eq!(
         identities(&render("base", &knobs)),
         [
@@ -718,7 +737,7 @@ fn fixed_replicas_render_a_pdb_and_no_hpa() {
 
 #[test]
 fn ambient_render_adds_the_data_plane() {
-    let knobs = IstioKnobs {
+    let knobs = RevisionKnobs {
         revision: Some("canary".into()),
         ..ambient()
     };
