@@ -3,6 +3,7 @@
 
 pub mod ambient;
 pub mod gateways;
+pub mod gitops;
 pub mod injection;
 pub mod policies;
 pub mod security;
@@ -28,6 +29,13 @@ pub static RULES: &[&Rule] = &[
     &security::MG0013,
     &webhooks::MG0014,
     &injection::MG0015,
+    &gitops::MG0016,
+    &security::MG0017,
+    &gateways::MG0018,
+    &gateways::MG0019,
+    &gitops::MG0020,
+    &gitops::MG0021,
+    &security::MG0022,
     &types::MG0100,
 ];
 
