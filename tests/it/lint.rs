@@ -188,6 +188,7 @@ rule_tests! {
     mg0020_wave_waits_on_external_health => "MG0020",
     mg0021_custom_resource_without_crd => "MG0021",
     mg0022_knative_probe_policy_too_broad => "MG0022",
+    mg0023_argocd_application_settings => "MG0023",
     mg0100_unknown_field => "MG0100",
 }
 

@@ -92,6 +92,25 @@ pub(crate) static MG0021: Rule = Rule {
     check: custom_resource_without_crd,
 };
 
+pub(crate) static MG0023: Rule = Rule {
+    code: "MG0023",
+    name: "argocd-application-settings",
+    severity: Severity::Warning,
+    summary: "An Argo CD Application that syncs meshgen's output lacks a setting its shared objects or its first sync need.",
+    why: "With `ServerSideApply=true`, Argo CD 3 first moves the fields a client-side `kubectl apply` wrote into its \
+          own field manager, then applies; on the objects meshgen shares with Knative (partial ConfigMaps, \
+          Namespaces) that deletes Knative's `_example`, labels and checksum annotation, which Knative's \
+          ConfigMap validation webhooks select on. Without `syncPolicy.retry`, an automated first sync that \
+          races CRD discovery or a webhook that does not answer yet tries a few times and then stops for that \
+          revision.",
+    fix: "Add `ClientSideApplyMigration=false` to `spec.syncPolicy.syncOptions`, and `spec.syncPolicy.retry: \
+          {limit: 10, backoff: {duration: 10s, factor: 2, maxDuration: 5m}}`, as meshgen's \
+          `argocd/application.yaml` does.",
+    scope: "Runs on Argo CD Applications (and ApplicationSets' `spec.template`) whose source, or one of whose \
+            `sources`, uses a config-management plugin named `meshgen*`.",
+    check: argocd_application_settings,
+};
+
 /// The options a protected object must carry.
 const PROTECTION: [&str; 2] = [SYNC_OPTION_NO_PRUNE, SYNC_OPTION_NO_DELETE];
 
@@ -376,4 +395,70 @@ pub(crate) fn custom_resource_without_crd(mesh: &Mesh<'_>) -> Vec<Finding> {
             pins.join(" and ")
         ),
     )]
+}
+
+/// MG0023: an Application of meshgen's plugin without the settings its objects need.
+pub(crate) fn argocd_application_settings(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for object in &mesh.objects {
+        let prefix = match (object.id.group.as_str(), object.id.kind.as_str()) {
+            ("argoproj.io", "Application") => "/spec",
+            ("argoproj.io", "ApplicationSet") => "/spec/template/spec",
+            _ => continue,
+        };
+        let Some(spec) = object.value.pointer(prefix) else {
+            continue;
+        };
+        let plugin = |source: &Value| {
+            source
+                .pointer("/plugin/name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.starts_with("meshgen"))
+        };
+        let uses_meshgen = spec.get("source").is_some_and(plugin)
+            || spec
+                .get("sources")
+                .and_then(Value::as_array)
+                .is_some_and(|sources| sources.iter().any(plugin));
+        if !uses_meshgen {
+            continue;
+        }
+        let options: Vec<&str> = spec
+            .pointer("/syncPolicy/syncOptions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .collect();
+        let kind = &object.id.kind;
+        let name = object.name();
+        if options.contains(&"ServerSideApply=true")
+            && !options.contains(&"ClientSideApplyMigration=false")
+        {
+            findings.push(MG0023.finding(
+                &object.id,
+                format!("{prefix}/syncPolicy/syncOptions"),
+                format!(
+                    "{kind} `{name}` applies server-side without `ClientSideApplyMigration=false`: on its first sync \
+                     Argo CD takes over and deletes the fields a client-side install of Knative wrote into the \
+                     objects meshgen shares; add the option"
+                ),
+            ));
+        }
+        if spec.pointer("/syncPolicy/automated").is_some()
+            && spec.pointer("/syncPolicy/retry").is_none()
+        {
+            findings.push(MG0023.finding(
+                &object.id,
+                format!("{prefix}/syncPolicy"),
+                format!(
+                    "{kind} `{name}` syncs automatically without `syncPolicy.retry`: a first sync that races CRD \
+                     discovery or a webhook not answering yet gives up after a few tries; add `retry: {{limit: 10, \
+                     backoff: {{duration: 10s, factor: 2, maxDuration: 5m}}}}`"
+                ),
+            ));
+        }
+    }
+    findings
 }

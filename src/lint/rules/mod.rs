@@ -36,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &gitops::MG0020,
     &gitops::MG0021,
     &security::MG0022,
+    &gitops::MG0023,
     &types::MG0100,
 ];
 
