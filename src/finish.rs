@@ -33,12 +33,8 @@ pub const LAST_WAVE: i32 = 1;
 ///   missing is Degraded), HorizontalPodAutoscalers (Degraded without metrics), LoadBalancer
 ///   Services and Ingresses an overlay adds. Nothing waits for the last wave: the sync
 ///   operation ends once it is applied.
-fn sync_wave(resource: &Resource) -> i32 {
-    let identity = resource.identity();
-    if resource.component == Component::Crds {
-        return -3;
-    }
-    if waits_on_outside(resource) {
+fn sync_wave(resource: &Resource, identity: &Identity) -> i32 {
+    if waits_on_outside(resource, identity) {
         return LAST_WAVE;
     }
     match (identity.group.as_str(), identity.kind.as_str()) {
@@ -56,8 +52,7 @@ fn sync_wave(resource: &Resource) -> i32 {
 
 /// Objects whose health needs something the render does not hold: metrics, a load-balancer
 /// provider, a certificate.
-fn waits_on_outside(resource: &Resource) -> bool {
-    let identity = resource.identity();
+fn waits_on_outside(resource: &Resource, identity: &Identity) -> bool {
     match (identity.group.as_str(), identity.kind.as_str()) {
         ("gateway.networking.k8s.io", "Gateway")
         | ("autoscaling", "HorizontalPodAutoscaler")
@@ -76,11 +71,11 @@ fn waits_on_outside(resource: &Resource) -> bool {
 /// Objects other tools also write or that hold other owners' objects: Knative creates its
 /// namespaces and ConfigMaps, so meshgen applies partial objects server-side and does not
 /// claim them with its label; every Namespace holds objects meshgen never renders.
-fn is_shared(resource: &Resource) -> bool {
+fn is_shared(resource: &Resource, identity: &Identity) -> bool {
     matches!(
         resource.component,
         Component::Namespaces | Component::Knative
-    ) || resource.identity().is("", "Namespace")
+    ) || identity.is("", "Namespace")
 }
 
 /// Objects Argo CD must never prune (when they leave the render) nor delete (when the
@@ -89,8 +84,7 @@ fn is_shared(resource: &Resource) -> bool {
 /// every object of its kind in the cluster) and Knative's ConfigMaps (meshgen sets three keys;
 /// deleting them deletes Knative's whole configuration). Not gated by any profile flag: without
 /// Argo CD the options are inert, with it they are the only guard.
-fn never_prune(resource: &Resource) -> bool {
-    let identity = resource.identity();
+fn never_prune(resource: &Resource, identity: &Identity) -> bool {
     resource.component == Component::Knative
         || identity.is("", "Namespace")
         || identity.is("apiextensions.k8s.io", "CustomResourceDefinition")
@@ -102,13 +96,12 @@ fn is_upstream(resource: &Resource) -> bool {
 }
 
 /// The `argocd.argoproj.io/sync-options` of an object, in one fixed order.
-fn sync_options(resource: &Resource, argocd: &Argocd) -> Vec<&'static str> {
-    let identity = resource.identity();
+fn sync_options(resource: &Resource, identity: &Identity, argocd: &Argocd) -> Vec<&'static str> {
     let mut options = Vec::new();
     if argocd.server_side_apply {
         // CRDs exceed the client-side-apply annotation limit; shared objects must not have
         // their other owners' fields wiped; Gateways carry listeners net-gateway-api appends.
-        if is_upstream(resource) || is_shared(resource) || identity.kind == "Gateway" {
+        if is_upstream(resource) || is_shared(resource, identity) || identity.kind == "Gateway" {
             options.push("ServerSideApply=true");
         }
         // Custom resources whose CRDs the same sync installs fail the dry run otherwise.
@@ -116,7 +109,7 @@ fn sync_options(resource: &Resource, argocd: &Argocd) -> Vec<&'static str> {
             options.push("SkipDryRunOnMissingResource=true");
         }
     }
-    if never_prune(resource) {
+    if never_prune(resource, identity) {
         options.extend([SYNC_OPTION_NO_PRUNE, SYNC_OPTION_NO_DELETE]);
     }
     options
@@ -153,10 +146,11 @@ fn kind_rank(group: &str, kind: &str) -> u8 {
 /// Labels, annotations, key order and install order for the whole set.
 pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resource>> {
     for resource in &mut resources {
-        let shared = is_shared(resource);
+        let identity = resource.identity();
+        let shared = is_shared(resource, &identity);
         let upstream = is_upstream(resource);
-        let wave = sync_wave(resource);
-        let options = sync_options(resource, argocd);
+        let wave = sync_wave(resource, &identity);
+        let options = sync_options(resource, &identity, argocd);
         let Some(metadata) = resource
             .object
             .get_mut("metadata")

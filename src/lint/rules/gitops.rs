@@ -462,3 +462,24 @@ pub(crate) fn argocd_application_settings(mesh: &Mesh<'_>) -> Vec<Finding> {
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fix text is a `&'static str`: it must name every known bundle's digest and source.
+    #[test]
+    fn the_fix_names_every_known_bundle() {
+        for bundle in KNOWN_BUNDLES {
+            assert!(MG0021.fix.contains(bundle.sha256), "{}", bundle.name);
+            assert!(MG0021.fix.contains(bundle.source), "{}", bundle.name);
+        }
+    }
+
+    #[test]
+    fn kubernetes_groups_are_builtin_and_crd_groups_are_not() {
+        assert!(builtin_group("") && builtin_group("networking.k8s.io"));
+        assert!(!builtin_group("gateway.networking.k8s.io"));
+        assert!(!builtin_group("security.istio.io"));
+    }
+}

@@ -779,9 +779,15 @@ fn matches_probe_path(pattern: &str) -> bool {
 
 /// MG0022: a path-only rule that admits every caller to Knative's probe paths.
 pub(crate) fn knative_probe_policy_too_broad(mesh: &Mesh<'_>) -> Vec<Finding> {
+    if !mesh.knative_present() {
+        return Vec::new();
+    }
     let policies = mesh.authorization_policies();
     let mut findings = Vec::new();
-    for (policy, _) in app_policies(mesh, &policies) {
+    // The policies MG0001 judges (without their covering set, which this check does not need).
+    for policy in policies.iter().filter(|policy| {
+        checked_allow(policy) && !mesh.is_system_namespace(&policy.object.id.namespace)
+    }) {
         for (index, rule) in policy
             .policy
             .spec
