@@ -614,7 +614,7 @@ pub(crate) fn knative_webhook_strict(mesh: &Mesh<'_>) -> Vec<Finding> {
                 &namespace.id,
                 "",
                 format!(
-                    "Knative webhook `{name}/{webhook}` (port {port}) runs injected under STRICT mTLS \
+                    "Knative webhook `{name}/{webhook}` (port {port}) runs in the mesh under STRICT mTLS \
                      (PeerAuthentication `{policy_ns}/{policy_name}`), so the API server cannot call it; add a \
                      PeerAuthentication with `selector.matchLabels` {selector} and `portLevelMtls` \"{port}\" PERMISSIVE",
                     webhook = webhook.name,
