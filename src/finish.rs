@@ -8,30 +8,86 @@ use crate::core::diagnostic::{Diagnostic, Kind};
 use crate::core::resource::{Component, Identity, Resource};
 use crate::core::wellknown::{
     ANNOTATION_SYNC_OPTIONS, ANNOTATION_SYNC_WAVE, LABEL_MANAGED_BY, MANAGED_BY,
+    SYNC_OPTION_NO_DELETE, SYNC_OPTION_NO_PRUNE,
 };
 use crate::error::{Error, Result};
 use crate::profile::Argocd;
 
-/// Argo CD sync wave of a component: CRDs, then the control plane (injection and validation
-/// webhooks must answer before anything is injected), then namespaces, then gateways and
-/// Knative's configuration, then policies.
-fn sync_wave(component: Component) -> i32 {
-    match component {
+/// The last sync wave: objects whose health may need something outside the render.
+pub const LAST_WAVE: i32 = 1;
+
+/// Argo CD sync wave of an object. Argo CD applies one wave at a time and starts the next only
+/// when everything of the current wave is Healthy (a Degraded object fails the sync), so no
+/// wave may hold an object whose health the render alone cannot bring about:
+///
+/// - −3 CRDs (and the admission policy their bundle ships);
+/// - −2 the control plane: istiod's injection and validation webhooks must answer before
+///   anything is injected or any Istio resource is admitted; Deployment `istiod` and the
+///   DaemonSets become Healthy from the render alone;
+/// - −1 Namespaces (Argo CD moves a Namespace up to the wave of its first object anyway), a
+///   GatewayClass, Knative's ConfigMaps (`mesh-compatibility-mode` lands before the policies);
+/// - 0 the mesh policies and telemetry, which have no health: STRICT and its webhook exceptions
+///   never wait for a load balancer;
+/// - 1 ([`LAST_WAVE`]) what may never become Healthy on some clusters: Gateways (a
+///   LoadBalancer without a provider stays Progressing, a listener whose certificate Secret is
+///   missing is Degraded), HorizontalPodAutoscalers (Degraded without metrics), LoadBalancer
+///   Services and Ingresses an overlay adds. Nothing waits for the last wave: the sync
+///   operation ends once it is applied.
+fn sync_wave(resource: &Resource, identity: &Identity) -> i32 {
+    if waits_on_outside(resource, identity) {
+        return LAST_WAVE;
+    }
+    match (identity.group.as_str(), identity.kind.as_str()) {
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => return -3,
+        ("", "Namespace") | ("gateway.networking.k8s.io", "GatewayClass") => return -1,
+        _ => {}
+    }
+    match resource.component {
         Component::Crds => -3,
         Component::Base | Component::Istiod | Component::IstioCni | Component::Ztunnel => -2,
-        Component::Namespaces => -1,
-        Component::Gateways | Component::Knative | Component::Overlay => 0,
-        Component::Security | Component::Telemetry => 1,
+        Component::Namespaces | Component::Knative | Component::Gateways => -1,
+        Component::Security | Component::Telemetry | Component::Overlay => 0,
     }
 }
 
-/// Objects other tools also write: Knative creates its namespaces and ConfigMaps, so meshgen
-/// applies partial objects server-side and does not claim them with its label.
-fn is_shared(resource: &Resource) -> bool {
+/// Objects whose health needs something the render does not hold: metrics, a load-balancer
+/// provider, a certificate.
+fn waits_on_outside(resource: &Resource, identity: &Identity) -> bool {
+    match (identity.group.as_str(), identity.kind.as_str()) {
+        ("gateway.networking.k8s.io", "Gateway")
+        | ("autoscaling", "HorizontalPodAutoscaler")
+        | ("networking.k8s.io", "Ingress") => true,
+        ("", "Service") => {
+            resource
+                .object
+                .pointer("/spec/type")
+                .and_then(Value::as_str)
+                == Some("LoadBalancer")
+        }
+        _ => false,
+    }
+}
+
+/// Objects other tools also write or that hold other owners' objects: Knative creates its
+/// namespaces and ConfigMaps, so meshgen applies partial objects server-side and does not
+/// claim them with its label; every Namespace holds objects meshgen never renders.
+fn is_shared(resource: &Resource, identity: &Identity) -> bool {
     matches!(
         resource.component,
         Component::Namespaces | Component::Knative
-    )
+    ) || identity.is("", "Namespace")
+}
+
+/// Objects Argo CD must never prune (when they leave the render) nor delete (when the
+/// Application is deleted): every Namespace (deleting one deletes everything in it: Knative,
+/// the Knative Services, istiod's CA Secret, TLS Secrets), every CRD (deleting one deletes
+/// every object of its kind in the cluster) and Knative's ConfigMaps (meshgen sets three keys;
+/// deleting them deletes Knative's whole configuration). Not gated by any profile flag: without
+/// Argo CD the options are inert, with it they are the only guard.
+fn never_prune(resource: &Resource, identity: &Identity) -> bool {
+    resource.component == Component::Knative
+        || identity.is("", "Namespace")
+        || identity.is("apiextensions.k8s.io", "CustomResourceDefinition")
 }
 
 /// Upstream files included verbatim: no meshgen label.
@@ -39,17 +95,22 @@ fn is_upstream(resource: &Resource) -> bool {
     resource.component == Component::Crds
 }
 
-fn sync_options(resource: &Resource) -> Vec<&'static str> {
-    let identity = resource.identity();
+/// The `argocd.argoproj.io/sync-options` of an object, in one fixed order.
+fn sync_options(resource: &Resource, identity: &Identity, argocd: &Argocd) -> Vec<&'static str> {
     let mut options = Vec::new();
-    // CRDs exceed the client-side-apply annotation limit; shared objects must not have their
-    // other owners' fields wiped; Gateways carry listeners net-gateway-api appends.
-    if is_upstream(resource) || is_shared(resource) || identity.kind == "Gateway" {
-        options.push("ServerSideApply=true");
+    if argocd.server_side_apply {
+        // CRDs exceed the client-side-apply annotation limit; shared objects must not have
+        // their other owners' fields wiped; Gateways carry listeners net-gateway-api appends.
+        if is_upstream(resource) || is_shared(resource, identity) || identity.kind == "Gateway" {
+            options.push("ServerSideApply=true");
+        }
+        // Custom resources whose CRDs the same sync installs fail the dry run otherwise.
+        if identity.group.ends_with(".istio.io") || identity.group == "gateway.networking.k8s.io" {
+            options.push("SkipDryRunOnMissingResource=true");
+        }
     }
-    // Custom resources whose CRDs the same sync installs fail the dry run otherwise.
-    if identity.group.ends_with(".istio.io") || identity.group == "gateway.networking.k8s.io" {
-        options.push("SkipDryRunOnMissingResource=true");
+    if never_prune(resource, identity) {
+        options.extend([SYNC_OPTION_NO_PRUNE, SYNC_OPTION_NO_DELETE]);
     }
     options
 }
@@ -76,17 +137,20 @@ fn kind_rank(group: &str, kind: &str) -> u8 {
         ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => 15,
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => 16,
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => 17,
-        _ => 18,
+        // Before its Gateways (`Gateway` sorts first by name), for kubectl, which has no waves.
+        ("gateway.networking.k8s.io", "GatewayClass") => 18,
+        _ => 19,
     }
 }
 
 /// Labels, annotations, key order and install order for the whole set.
 pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resource>> {
     for resource in &mut resources {
-        let shared = is_shared(resource);
+        let identity = resource.identity();
+        let shared = is_shared(resource, &identity);
         let upstream = is_upstream(resource);
-        let wave = sync_wave(resource.component);
-        let options = sync_options(resource);
+        let wave = sync_wave(resource, &identity);
+        let options = sync_options(resource, &identity, argocd);
         let Some(metadata) = resource
             .object
             .get_mut("metadata")
@@ -101,7 +165,7 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
             entry_map(metadata, "annotations")
                 .insert(ANNOTATION_SYNC_WAVE.into(), wave.to_string().into());
         }
-        if argocd.server_side_apply && !options.is_empty() {
+        if !options.is_empty() {
             entry_map(metadata, "annotations")
                 .insert(ANNOTATION_SYNC_OPTIONS.into(), options.join(",").into());
         }
@@ -206,6 +270,10 @@ mod tests {
         let ns = &finished[0].object["metadata"];
         assert_eq!(ns["annotations"][ANNOTATION_SYNC_WAVE], "-1");
         assert!(ns.get("labels").is_none(), "shared objects are not claimed");
+        assert_eq!(
+            ns["annotations"][ANNOTATION_SYNC_OPTIONS],
+            "ServerSideApply=true,Prune=false,Delete=false"
+        );
         let pa = &finished[1].object;
         assert_eq!(pa["metadata"]["labels"][LABEL_MANAGED_BY], "meshgen");
         assert_eq!(
@@ -236,6 +304,69 @@ mod tests {
             keys,
             ["apiVersion", "kind", "metadata", "roleRef", "subjects"]
         );
+    }
+
+    /// Whatever adds them, Namespaces are never pruned and never claimed; without server-side
+    /// apply they still are protected; HPAs and Gateways go last, policies before them.
+    #[test]
+    fn waves_and_protection_do_not_depend_on_the_component() {
+        let resources = vec![
+            Resource::new(
+                Component::Overlay,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
+            ),
+            Resource::new(
+                Component::Istiod,
+                json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "istiod", "namespace": "istio-system"}}),
+            ),
+            Resource::new(
+                Component::Gateways,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "g", "namespace": "istio-system"}}),
+            ),
+            Resource::new(
+                Component::Gateways,
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "c"}}),
+            ),
+            Resource::new(
+                Component::Security,
+                json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "istio-system"}}),
+            ),
+        ];
+        let argocd = Argocd {
+            server_side_apply: false,
+            ..Argocd::default()
+        };
+        let finished = finish(resources, &argocd).unwrap();
+        let get = |kind: &str| {
+            finished
+                .iter()
+                .find(|r| r.identity().kind == kind)
+                .unwrap()
+                .object["metadata"]
+                .clone()
+        };
+        let namespace = get("Namespace");
+        assert!(namespace.get("labels").is_none());
+        assert_eq!(
+            namespace["annotations"][ANNOTATION_SYNC_OPTIONS],
+            "Prune=false,Delete=false"
+        );
+        for (kind, wave) in [
+            ("Namespace", "-1"),
+            ("GatewayClass", "-1"),
+            ("PeerAuthentication", "0"),
+            ("HorizontalPodAutoscaler", "1"),
+            ("Gateway", "1"),
+        ] {
+            assert_eq!(
+                get(kind)["annotations"][ANNOTATION_SYNC_WAVE],
+                wave,
+                "{kind}"
+            );
+        }
+        let kinds: Vec<String> = finished.iter().map(|r| r.identity().kind).collect();
+        let at = |kind: &str| kinds.iter().position(|k| k == kind).unwrap();
+        assert!(at("GatewayClass") < at("Gateway"), "{kinds:?}");
     }
 
     #[test]

@@ -118,22 +118,48 @@ fn check_types(objects: &[&serde_json::Value]) -> Result<()> {
 /// What the analyzers are told about this profile: its acknowledged codes and where Knative runs.
 pub fn lint_options(loaded: &LoadedProfile) -> LintOptions {
     let spec = &loaded.profile.spec;
+    let mut ignore: Vec<lint::Ignore> = spec
+        .lint
+        .ignore
+        .iter()
+        .map(|ignore| lint::Ignore {
+            code: ignore.code.clone(),
+            reason: ignore.reason.clone(),
+        })
+        .collect();
+    // A built-in profile rendered as it is cannot pin CRD files (they live in the user's
+    // repository): MG0021 is acknowledged there, not warned on every run. A profile file that
+    // extends one can pin them, and is warned.
+    if builtin_only(loaded) && !ignore.iter().any(|i| i.code == BUILTIN_CRD_ACK.0) {
+        ignore.push(lint::Ignore {
+            code: BUILTIN_CRD_ACK.0.into(),
+            reason: BUILTIN_CRD_ACK.1.into(),
+        });
+    }
     LintOptions {
-        ignore: spec
-            .lint
-            .ignore
-            .iter()
-            .map(|ignore| lint::Ignore {
-                code: ignore.code.clone(),
-                reason: ignore.reason.clone(),
-            })
-            .collect(),
+        ignore,
         knative: lint::KnativeNamespaces {
             serving: spec.knative.namespaces.serving.clone(),
             eventing: spec.knative.namespaces.eventing.clone(),
         },
         validated: false,
     }
+}
+
+/// MG0021's acknowledgement for a built-in profile rendered as it is.
+const BUILTIN_CRD_ACK: (&str, &str) = (
+    "MG0021",
+    "a built-in profile cannot pin CRD files of your repository: extend it in a profile file and pin spec.crds.bundles (README), or install the CRDs first",
+);
+
+/// Every layer of the profile is a built-in (no file of the user's).
+fn builtin_only(loaded: &LoadedProfile) -> bool {
+    !loaded.origins.layers.is_empty()
+        && loaded
+            .origins
+            .layers
+            .iter()
+            .all(|layer| LoadedProfile::is_builtin_name(&layer.source.name))
 }
 
 /// The profile's `overlays` (relative to the file that lists them) followed by `extra`.

@@ -67,7 +67,18 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         let root = ProjectRoot::new(&args.input.root)?;
         let loaded = pipeline::load_profile(&ProfileSource::parse(&args.input.profile), &root)
             .map_err(|error| args.input.default_profile_hint(error))?;
-        pipeline::render(loaded, &root, &args.input.overlays)?.lint
+        let rendered = pipeline::render(loaded, &root, &args.input.overlays)?;
+        // Say which pinned CRD bundles are genuine upstream files (their digests were checked
+        // against the pins when they were read).
+        for bundle in &rendered.profile.profile.spec.crds.bundles {
+            if let Some(known) = crate::render::crds::known_bundle(&bundle.sha256) {
+                printer.note(&format!(
+                    "note: CRD bundle `{}` is the upstream {}, unmodified (sha256 {})",
+                    bundle.path, known.name, known.sha256
+                ));
+            }
+        }
+        rendered.lint
     } else {
         let mut manifests = crate::compare::Manifests::default();
         for path in &args.manifests {

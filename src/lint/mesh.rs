@@ -68,6 +68,36 @@ impl<'a> Object<'a> {
     }
 }
 
+impl<'a> Object<'a> {
+    /// `argocd.argoproj.io/sync-wave` (absent or unparsable: 0, Argo CD's default).
+    pub fn sync_wave(&self) -> i32 {
+        self.annotations()
+            .get(crate::core::wellknown::ANNOTATION_SYNC_WAVE)
+            .and_then(|wave| wave.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The options of `argocd.argoproj.io/sync-options` (comma-separated, trimmed).
+    pub fn sync_options(&self) -> BTreeSet<&'a str> {
+        self.annotations()
+            .get(crate::core::wellknown::ANNOTATION_SYNC_OPTIONS)
+            .map(|options| {
+                options
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An Argo CD sync hook (`argocd.argoproj.io/hook`): not part of the wave order.
+    pub fn is_sync_hook(&self) -> bool {
+        self.annotations()
+            .contains_key(crate::core::wellknown::ANNOTATION_SYNC_HOOK)
+    }
+}
+
 /// A rendered istiod Deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Istiod {
@@ -344,6 +374,43 @@ impl<'a> Mesh<'a> {
         let policy = namespace_peer_auth(&policies, namespace)
             .or_else(|| namespace_peer_auth(&policies, &self.root))?;
         Some((policy.mode()?, policy.object.id.clone()))
+    }
+
+    /// The set is synced by Argo CD: an object carries an `argocd.argoproj.io/` annotation, or
+    /// an Argo CD Application or ApplicationSet is in it.
+    pub fn argocd_managed(&self) -> bool {
+        self.objects.iter().any(|object| {
+            object.id.group == "argoproj.io"
+                || object
+                    .annotations()
+                    .keys()
+                    .any(|key| key.starts_with("argocd.argoproj.io/"))
+        })
+    }
+
+    /// Some object sets an Argo CD sync wave.
+    pub fn has_sync_waves(&self) -> bool {
+        self.objects.iter().any(|object| {
+            object
+                .annotations()
+                .contains_key(crate::core::wellknown::ANNOTATION_SYNC_WAVE)
+        })
+    }
+
+    /// The CustomResourceDefinition in the set for `group` and `kind`.
+    pub fn crd_for(&self, group: &str, kind: &str) -> Option<&Object<'a>> {
+        self.of_kind("apiextensions.k8s.io", "CustomResourceDefinition")
+            .find(|crd| {
+                crd.str_at("/spec/group") == Some(group)
+                    && crd.str_at("/spec/names/kind") == Some(kind)
+            })
+    }
+
+    /// The rendered istiod Deployment objects.
+    pub fn istiod_objects(&self) -> Vec<&Object<'a>> {
+        self.of_kind("apps", "Deployment")
+            .filter(|object| object.id.name == "istiod" || object.id.name.starts_with("istiod-"))
+            .collect()
     }
 
     /// The mesh-wide mTLS mode and its policy.

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::core::resource::Component;
-use crate::core::wellknown::{GATEWAY_API_INGRESS_CLASS, KNATIVE_WEBHOOK_PORT};
+use crate::core::wellknown::{
+    GATEWAY_API_INGRESS_CLASS, IMC_CHANNEL, IMC_ROLE_CONTROLLER, ISTIO_GATEWAY_CLASS,
+    ISTIO_GATEWAY_CONTROLLER, KNATIVE_WEBHOOK_PORT, LABEL_IMC_CHANNEL, LABEL_IMC_ROLE,
+    MESH_COMPAT_ENABLED,
+};
 use crate::profile::{DataplaneMode, MeshProfile, MtlsMode};
 
 pub mod istio;
@@ -51,12 +55,25 @@ pub struct Namespace {
 #[derive(Debug, Clone, Serialize)]
 pub struct Gateways {
     pub class_name: String,
+    /// The GatewayClass to render: `Some` for any class but `istio`. istiod creates only its
+    /// built-in classes, and its deployment controller skips a Gateway whose class has no
+    /// GatewayClass object, so nothing would provision the Knative gateways.
+    pub class: Option<GatewayClass>,
     pub namespace: String,
     /// Labels every Gateway carries (`istio.io/rev` for a revisioned control plane: istiod only
     /// provisions Gateways of its own revision).
     pub labels: BTreeMap<String, String>,
     pub external: Gateway,
     pub local: Gateway,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayClass {
+    pub name: String,
+    /// `istio.io/gateway-controller`: istiod provisions its Gateways with the `kube-gateway`
+    /// template and names their Services `<gateway>-<class>`, as `config-gateway` says.
+    pub controller_name: &'static str,
+    pub description: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,8 +101,13 @@ pub struct Knative {
     pub eventing: Option<String>,
     pub app_namespaces: Vec<String>,
     pub ingress_class: &'static str,
-    /// Knative's `config-network` `mesh-compatibility-mode`: `enabled` when STRICT mTLS makes
-    /// direct pod-IP probing fail, so the activator and autoscaler go through ClusterIPs.
+    /// Knative's `config-network` `mesh-compatibility-mode`: `enabled` with sidecars, in every
+    /// mTLS mode. Knative calls it "required when mesh is enabled": with `auto` the activator
+    /// probes and calls revision pods by pod IP, which a sidecar sends as plain text (the
+    /// passthrough cluster), so under PERMISSIVE the namespace-based allow policy denies those
+    /// requests (403) and Knative never falls back. With `enabled` the activator and autoscaler
+    /// go through ClusterIPs, which auto-mTLS encrypts. Ambient keeps `auto`: ztunnel carries an
+    /// identity on pod-IP traffic too.
     pub mesh_compatibility_mode: Option<&'static str>,
 }
 
@@ -101,7 +123,9 @@ pub struct Security {
 pub struct WebhookException {
     pub namespace: String,
     pub name: String,
-    pub app: String,
+    /// The webhook pods' labels (`app: <name>`, but Eventing's in-memory channel controller
+    /// has no `app` label).
+    pub selector: BTreeMap<String, String>,
     pub port: u16,
 }
 
@@ -109,11 +133,10 @@ pub struct WebhookException {
 pub struct AllowPolicy {
     pub namespace: String,
     /// Namespaces whose workloads may call into `namespace`: the namespace itself, the Knative
-    /// system namespaces and the gateway namespace.
+    /// system namespaces and the gateway namespace. `knative-serving` is admitted on every
+    /// path, so no separate rule for the autoscaler's `/metrics` and the activator's `/healthz`
+    /// is needed (Knative's `allowlist-by-paths` would admit every mesh identity there).
     pub source_namespaces: Vec<String>,
-    /// Render the path rule for `/metrics` and `/healthz` (L7; off in ambient, where ztunnel
-    /// without a waypoint would drop all traffic to a policy with L7 attributes).
-    pub probe_paths: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +199,11 @@ impl Model {
         let external_type = gateway.external.service_type;
         let gateways = Gateways {
             class_name: gateway.class_name.clone(),
+            class: (gateway.class_name != ISTIO_GATEWAY_CLASS).then(|| GatewayClass {
+                name: gateway.class_name.clone(),
+                controller_name: ISTIO_GATEWAY_CONTROLLER,
+                description: "Istio-provisioned gateways for Knative (meshgen)",
+            }),
             namespace: gateway.namespace.clone(),
             labels: istio::gateway_labels(spec),
             external: make_gateway(
@@ -200,12 +228,13 @@ impl Model {
 
         let strict = spec.mtls.mode == MtlsMode::Strict;
         let mut webhook_exceptions = Vec::new();
+        let app = |name: &str| [("app".to_owned(), name.to_owned())].into();
         if strict {
             for name in ["webhook", "net-gateway-api-webhook"] {
                 webhook_exceptions.push(WebhookException {
                     namespace: knative.namespaces.serving.clone(),
                     name: name.into(),
-                    app: name.into(),
+                    selector: app(name),
                     port: KNATIVE_WEBHOOK_PORT,
                 });
             }
@@ -213,7 +242,22 @@ impl Model {
                 webhook_exceptions.push(WebhookException {
                     namespace: eventing.clone(),
                     name: "eventing-webhook".into(),
-                    app: "eventing-webhook".into(),
+                    selector: app("eventing-webhook"),
+                    port: KNATIVE_WEBHOOK_PORT,
+                });
+                // The in-memory channel (Eventing's default channel) serves a second webhook
+                // from `imc-controller` (Service `inmemorychannel-webhook`, 443 -> 8443,
+                // `failurePolicy: Fail`). Its pods carry no `app` label; `role: controller`
+                // keeps `imc-dispatcher` (same channel label) under STRICT. Rendered whether
+                // or not IMC is installed: the selector then matches nothing.
+                webhook_exceptions.push(WebhookException {
+                    namespace: eventing.clone(),
+                    name: "inmemorychannel-webhook".into(),
+                    selector: [
+                        (LABEL_IMC_CHANNEL.to_owned(), IMC_CHANNEL.to_owned()),
+                        (LABEL_IMC_ROLE.to_owned(), IMC_ROLE_CONTROLLER.to_owned()),
+                    ]
+                    .into(),
                     port: KNATIVE_WEBHOOK_PORT,
                 });
             }
@@ -231,11 +275,6 @@ impl Model {
                 allow_policies.push(AllowPolicy {
                     namespace: namespace.clone(),
                     source_namespaces: sources,
-                    probe_paths: if ambient {
-                        Vec::new()
-                    } else {
-                        vec!["/metrics", "/healthz"]
-                    },
                 });
             }
         }
@@ -273,7 +312,7 @@ impl Model {
                 eventing,
                 app_namespaces: knative.app_namespaces.clone(),
                 ingress_class: GATEWAY_API_INGRESS_CLASS,
-                mesh_compatibility_mode: (strict && !ambient).then_some("enabled"),
+                mesh_compatibility_mode: (!ambient).then_some(MESH_COMPAT_ENABLED),
             },
             security: Security {
                 webhook_exceptions,
@@ -344,12 +383,69 @@ mod tests {
                 "istio-system"
             ]
         );
-        assert_eq!(policy.probe_paths, ["/metrics", "/healthz"]);
-        profile.spec.dataplane.mode = DataplaneMode::Ambient;
+    }
+
+    /// `mesh-compatibility-mode: enabled` in every sidecar mode (PERMISSIVE included: the
+    /// activator's pod-IP requests would otherwise arrive as plain text and be denied), `auto`
+    /// (absent) in ambient.
+    #[test]
+    fn mesh_compatibility_in_every_sidecar_mode() {
+        for mode in [MtlsMode::Strict, MtlsMode::Permissive, MtlsMode::Disable] {
+            let mut profile = MeshProfile::default();
+            profile.spec.mtls.mode = mode;
+            assert_eq!(
+                Model::from_profile(&profile)
+                    .knative
+                    .mesh_compatibility_mode,
+                Some("enabled"),
+                "{mode:?}"
+            );
+            profile.spec.dataplane.mode = DataplaneMode::Ambient;
+            assert_eq!(
+                Model::from_profile(&profile)
+                    .knative
+                    .mesh_compatibility_mode,
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn strict_exempts_the_in_memory_channel_webhook_and_other_classes_get_a_gateway_class() {
+        let mut profile = MeshProfile::default();
+        let model = Model::from_profile(&profile);
+        let imc = model
+            .security
+            .webhook_exceptions
+            .iter()
+            .find(|exception| exception.name == "inmemorychannel-webhook")
+            .expect("IMC exception");
+        assert_eq!(imc.namespace, "knative-eventing");
+        assert_eq!(
+            imc.selector,
+            [
+                (
+                    "messaging.knative.dev/channel".to_owned(),
+                    "in-memory-channel".to_owned()
+                ),
+                (
+                    "messaging.knative.dev/role".to_owned(),
+                    "controller".to_owned()
+                )
+            ]
+            .into()
+        );
+        assert!(model.gateway.class.is_none(), "istiod creates `istio`");
+        profile.spec.gateway.class_name = "istio-knative".into();
+        let class = Model::from_profile(&profile).gateway.class.unwrap();
+        assert_eq!(class.controller_name, "istio.io/gateway-controller");
+        profile.spec.knative.eventing.enabled = false;
         assert!(
-            Model::from_profile(&profile).security.allow_policies[0]
-                .probe_paths
-                .is_empty()
+            Model::from_profile(&profile)
+                .security
+                .webhook_exceptions
+                .iter()
+                .all(|exception| !exception.namespace.contains("eventing"))
         );
     }
 

@@ -185,7 +185,10 @@ pub enum DataplaneMode {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Gateway {
-    /// GatewayClass of both gateways; istiod provisions gateways of class `istio`.
+    /// GatewayClass of both gateways. istiod creates class `istio` itself; for any other name
+    /// meshgen renders the GatewayClass (controller `istio.io/gateway-controller`). istiod's
+    /// other built-in classes (`istio-remote`, `istio-waypoint`, `istio-east-west`,
+    /// `istio-agentgateway`) are refused.
     pub class_name: String,
     /// Namespace of both gateways (and of the Services istiod creates for them).
     pub namespace: String,
@@ -284,7 +287,8 @@ pub struct CertificateRef {
 pub struct LocalGateway {
     /// Gateway name; istiod names its Service `<name>-<className>`.
     pub name: String,
-    /// Port of the `http` listener.
+    /// Port of the `http` listener: must be 80, Knative's cluster-local names are ExternalName
+    /// Services on port 80.
     pub port: u32,
 }
 
@@ -861,8 +865,10 @@ pub struct ProxyConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Authorization {
-    /// Render ALLOW policies letting the Knative system namespaces (and each namespace itself)
-    /// reach app workloads, including the `/metrics` and `/healthz` paths scale-from-zero needs.
+    /// Render an ALLOW policy per app namespace letting the namespace itself, the Knative system
+    /// namespaces and the gateway namespace reach its workloads (on every path, so the
+    /// autoscaler's `/metrics` and the activator's `/healthz` too). It matches callers by mTLS
+    /// identity: with mTLS mode DISABLE it must be off.
     pub allow_knative_system: bool,
 }
 
@@ -927,10 +933,13 @@ pub struct Gitops {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Argocd {
     /// Annotate `argocd.argoproj.io/sync-wave`: CRDs, then the control plane, then namespaces,
-    /// then gateways and Knative config, then policies.
+    /// the GatewayClass and Knative config, then policies, and last what may never become
+    /// Healthy on some clusters (Gateways, the istiod HorizontalPodAutoscaler).
     pub sync_waves: bool,
     /// Annotate `argocd.argoproj.io/sync-options: ServerSideApply=true` on CRDs and on the
     /// objects meshgen shares with other owners (Knative ConfigMaps, Namespaces, Gateways).
+    /// Namespaces, CRDs and Knative's ConfigMaps carry `Prune=false,Delete=false` whatever this
+    /// says.
     pub server_side_apply: bool,
 }
 

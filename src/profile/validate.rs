@@ -201,6 +201,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     }
 
     istio_rules(profile, &mut report);
+    cluster_safety(profile, &mut report);
 
     for (index, bundle) in spec.crds.bundles.iter().enumerate() {
         if bundle.sha256.len() != 64
@@ -825,6 +826,70 @@ fn knob_rules(
                 &format!("{base}/meshConfig/accessLogFormat"),
                 "accessLogFormat is empty".into(),
                 "remove it for Envoy's default format",
+            );
+        }
+    }
+}
+
+/// Combinations that render fine but break a cluster (issue #10, "safe to apply"): each one is
+/// refused with the reason, rather than rendered into something that silently fails.
+fn cluster_safety(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str)) {
+    use super::types::{DataplaneMode, MtlsMode};
+    use crate::core::wellknown::{ISTIO_OTHER_GATEWAY_CLASSES, KNATIVE_LOCAL_PORT};
+    let spec = &profile.spec;
+
+    // Knative's cluster-local names are ExternalName Services on port 80 (serving
+    // `pkg/reconciler/route/resources/service.go`): a local listener elsewhere breaks them all.
+    if spec.gateway.local.port != KNATIVE_LOCAL_PORT {
+        report(
+            "/spec/gateway/local/port",
+            format!(
+                "the local gateway's `http` listener must be on port {KNATIVE_LOCAL_PORT}, not {}",
+                spec.gateway.local.port
+            ),
+            "Knative's cluster-local names are ExternalName Services on port 80, so any other port \
+             breaks every cluster-local URL; remove spec.gateway.local.port",
+        );
+    }
+
+    // istiod's other built-in classes belong to other controllers (remote, waypoint,
+    // east-west, agentgateway gateways): none provisions a Knative gateway, and meshgen must not
+    // render a GatewayClass over one istiod owns.
+    if let Some((name, env, _)) = ISTIO_OTHER_GATEWAY_CLASSES
+        .iter()
+        .find(|(name, _, _)| *name == spec.gateway.class_name)
+    {
+        report(
+            "/spec/gateway/className",
+            format!(
+                "class `{name}` is one of istiod's built-in GatewayClasses (created with {env}), which does \
+                 not provision Knative's gateways"
+            ),
+            "use `istio`, or a class name of your own (meshgen then renders its GatewayClass with \
+             controller istio.io/gateway-controller)",
+        );
+    }
+
+    if spec.mtls.mode == MtlsMode::Disable {
+        if spec.dataplane.mode == DataplaneMode::Ambient {
+            report(
+                "/spec/mtls/mode",
+                "mTLS mode DISABLE has no effect in ambient mode".into(),
+                "ztunnel ignores DISABLE and always uses mTLS between ambient workloads; use \
+                 PERMISSIVE (plain text accepted) or STRICT",
+            );
+        } else if spec.authorization.allow_knative_system && !spec.knative.app_namespaces.is_empty()
+        {
+            report(
+                "/spec/mtls/mode",
+                format!(
+                    "mTLS mode DISABLE would deny every request to the app namespaces ({}): \
+                     `allow-knative-system` admits callers by namespace, which Istio learns only from an \
+                     mTLS peer certificate, and under DISABLE no request carries one",
+                    spec.knative.app_namespaces.join(", ")
+                ),
+                "use PERMISSIVE or STRICT, or set spec.authorization.allowKnativeSystem: false (the app \
+                 namespaces are then open to every caller)",
             );
         }
     }

@@ -22,6 +22,53 @@ pub struct BundleInput {
     pub sha256: String,
 }
 
+/// An upstream CRD bundle meshgen supports: the file as released, by its SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownBundle {
+    /// What it is, for messages.
+    pub name: &'static str,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: &'static str,
+    /// Where the file is published.
+    pub source: &'static str,
+    /// API groups whose CRDs it holds.
+    pub groups: &'static [&'static str],
+}
+
+/// The upstream bundles meshgen renders against (its typed validation embeds their schemas):
+/// a pinned file with one of these digests is that release, unmodified.
+pub const KNOWN_BUNDLES: &[KnownBundle] = &[
+    KnownBundle {
+        name: "Gateway API v1.5.1 standard-install.yaml",
+        sha256: "751002b3b91a87f7ae3bd2517c79a47a8d7ed6702901808a1cf9bd97d284f9b8",
+        source: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
+        groups: &["gateway.networking.k8s.io"],
+    },
+    KnownBundle {
+        name: "Istio 1.30.3 crd-all.gen.yaml",
+        sha256: "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
+        source: "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/charts/base/files/crd-all.gen.yaml",
+        groups: &[
+            "networking.istio.io",
+            "security.istio.io",
+            "telemetry.istio.io",
+            "extensions.istio.io",
+        ],
+    },
+];
+
+/// The known upstream bundle with this digest.
+pub fn known_bundle(sha256: &str) -> Option<&'static KnownBundle> {
+    KNOWN_BUNDLES.iter().find(|bundle| bundle.sha256 == sha256)
+}
+
+/// The known upstream bundle that holds the CRDs of `group`.
+pub fn bundle_for_group(group: &str) -> Option<&'static KnownBundle> {
+    KNOWN_BUNDLES
+        .iter()
+        .find(|bundle| bundle.groups.contains(&group))
+}
+
 /// The kinds a CRD bundle may hold.
 const BUNDLE_KINDS: &[(&str, &str)] = &[
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
@@ -117,4 +164,27 @@ fn check_document(source: &SourceFile, object: &serde_json::Value) -> Result<()>
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_bundles_are_well_formed() {
+        for bundle in KNOWN_BUNDLES {
+            assert_eq!(bundle.sha256.len(), 64, "{}", bundle.name);
+            assert!(
+                bundle
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
+            assert_eq!(known_bundle(bundle.sha256), Some(bundle));
+            for group in bundle.groups {
+                assert_eq!(bundle_for_group(group), Some(bundle));
+            }
+        }
+        assert!(bundle_for_group("example.com").is_none());
+    }
 }

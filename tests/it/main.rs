@@ -11,6 +11,8 @@
 //!   patched objects, the example overlays (suite `overlays/examples`);
 //! - [`compare`]: `check`, `diff`, `render --fail-on-change`, objects found twice;
 //! - [`lint`]: every rule's trigger and pass fixtures (suite `lint`), the reports, `meshgen lint`;
+//! - [`safety`]: issue #10's invariants over every golden render (CRDs pinned or warned about,
+//!   no wave waiting on outside health, nothing shared prunable) and one test per item;
 //! - [`sarif`]: SARIF validity against the vendored schema, placement in files;
 //! - [`argocd`]: the Argo CD config-management plugin contract;
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
@@ -29,5 +31,6 @@ mod injection;
 mod istio;
 mod lint;
 mod overlay;
+mod safety;
 mod sarif;
 mod upstream;

@@ -1,12 +1,19 @@
 //! Knative ingress analyzers: `config-gateway` and `config-network` as net-gateway-api
 //! (knative-v1.23) reads them, checked against the rendered Gateways (MG0011), and the Gateways
 //! Knative uses: listener names its prober can match, and a local gateway that would get a
-//! LoadBalancer (MG0012). Knowledge of how Istio provisions a Gateway (its Service name and
-//! type) lives here too.
+//! LoadBalancer or leave port 80 (MG0012); Gateways of a class nothing provisions (MG0018) and
+//! TLS listeners whose certificate Secret the set does not provide (MG0019). Knowledge of how
+//! Istio provisions a Gateway (its class, Service name and type) lives here too.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::core::wellknown::GATEWAY_API_INGRESS_CLASS;
+use crate::core::wellknown::{
+    ENV_DEFAULT_GATEWAY_CLASS, GATEWAY_API_INGRESS_CLASS, ISTIO_GATEWAY_CLASS,
+    ISTIO_GATEWAY_CONTROLLER, ISTIO_OTHER_GATEWAY_CLASSES, KNATIVE_LOCAL_GATEWAY,
+    KNATIVE_LOCAL_PORT,
+};
 use crate::lint::Finding;
 use crate::lint::mesh::{Mesh, Object, namespaced_name};
 use crate::lint::rule::{Rule, Severity};
@@ -36,16 +43,21 @@ pub(crate) static MG0012: Rule = Rule {
     code: "MG0012",
     name: "knative-gateway-listener",
     severity: Severity::Warning,
-    summary: "A Knative gateway that the prober cannot match by port name, or a local gateway that gets a LoadBalancer.",
+    summary: "A Knative gateway that the prober cannot match by port name, or a local gateway that gets a LoadBalancer or is not on port 80.",
     why: "Istio names each port of a provisioned gateway Service after its listener; Knative's prober picks \
           the port named `http` (or `https` when redirecting) and otherwise falls back to appProtocol or the \
-          first port. A provisioned local gateway without `networking.istio.io/service-type: ClusterIP` gets \
-          a LoadBalancer, which stays pending where no load balancer exists, so Argo CD shows the Gateway \
-          Progressing forever and later sync waves never start.",
+          first port. A provisioned local gateway without `networking.istio.io/service-type: ClusterIP` on the \
+          Gateway itself (Istio 1.30 reads the type only there) gets a LoadBalancer: it exposes every \
+          cluster-local route outside the cluster, and stays pending where no load balancer exists, so Argo \
+          CD shows the Gateway Progressing. Knative's cluster-local names are ExternalName Services on port \
+          80, so a local listener on another port breaks every cluster-local URL.",
     fix: "Name listeners `http` (port 80) and `https` (port 443); annotate the local gateway with \
-          `networking.istio.io/service-type: ClusterIP`.",
-    scope: "Runs on the Gateways Knative uses (those `config-gateway` names, else the defaults \
-            `istio-system/knative-gateway` and `istio-system/knative-local-gateway`) that Istio provisions.",
+          `networking.istio.io/service-type: ClusterIP` and keep its listener on port 80.",
+    scope: "Runs on the Gateways Knative uses that Istio provisions (class `istio`, or a GatewayClass of \
+            controller `istio.io/gateway-controller` in the set): those `config-gateway` names (else, with \
+            Knative in the set, the defaults `istio-system/knative-gateway` and \
+            `istio-system/knative-local-gateway`). Every Gateway named `knative-local-gateway` counts as a \
+            local gateway, with or without `config-gateway` in the set.",
     check: knative_gateway_listener,
 };
 
@@ -59,6 +71,46 @@ const ENTRY_KEYS: [&str; 5] = [
     "supported-features",
     "proxy-protocol-enabled",
 ];
+pub(crate) static MG0018: Rule = Rule {
+    code: "MG0018",
+    name: "gateway-class-unprovided",
+    severity: Severity::Error,
+    summary: "A Gateway names a GatewayClass that neither an object in the set nor the rendered istiod provides: nothing provisions it.",
+    why: "istiod creates only its built-in GatewayClasses: `istio` (renamed by \
+          `PILOT_GATEWAY_API_DEFAULT_GATEWAYCLASS_NAME`), `istio-remote` (on by default), `istio-waypoint` \
+          (ambient), `istio-east-west` and `istio-agentgateway` (opt-in). Its deployment controller skips a \
+          Gateway whose class has no GatewayClass object, so no Deployment or Service is created for it, and a \
+          `config-gateway` entry for it names Services that never exist.",
+    fix: "Add `{apiVersion: gateway.networking.k8s.io/v1, kind: GatewayClass, metadata: {name: <class>}, spec: \
+          {controllerName: istio.io/gateway-controller}}` (meshgen renders it for any `spec.gateway.className` \
+          but `istio`), or use class `istio`.",
+    scope: "Runs when an istiod Deployment is in the set. Its built-in classes come from the `discovery` \
+            container's env with istiod's defaults (an env from `valueFrom` counts as unknown: the class is \
+            then assumed). A GatewayClass in the set provides its class, whatever its controller.",
+    check: gateway_class_unprovided,
+};
+
+pub(crate) static MG0019: Rule = Rule {
+    code: "MG0019",
+    name: "gateway-tls-secret-missing",
+    severity: Severity::Warning,
+    summary: "A Gateway listener terminates TLS with a certificate Secret the set does not provide.",
+    why: "Until the Secret exists (in the Gateway's namespace, or in another one with a ReferenceGrant there), \
+          the listener is `ResolvedRefs=False` and serves nothing, and Argo CD's Gateway health check reports \
+          Degraded, which fails a sync whose later waves wait for it.",
+    fix: "Create the Secret with the Gateway, e.g. a cert-manager Certificate (`spec.secretName: <name>`) in the \
+          Gateway's namespace or a `cert-manager.io/issuer` annotation on the Gateway, and keep the Gateway in \
+          the last sync wave; for a Secret in another namespace add a ReferenceGrant there from \
+          `gateway.networking.k8s.io` `Gateway` in the Gateway's namespace to `Secret`. If the Secret is \
+          created outside this set on purpose, acknowledge MG0019.",
+    scope: "Runs on every Gateway listener of protocol HTTPS, or TLS in `Terminate` mode, with \
+            `tls.certificateRefs` to Secrets. A ref is provided by a Secret in the set, a cert-manager \
+            Certificate in the set with that `spec.secretName`, or a `cert-manager.io/issuer` / \
+            `cert-manager.io/cluster-issuer` annotation on the Gateway; a ref to another namespace also needs \
+            a ReferenceGrant (v1 or v1beta1) there.",
+    check: gateway_tls_secret_missing,
+};
+
 /// Annotation that sets the type of the Service Istio provisions for a Gateway.
 const SERVICE_TYPE: &str = "networking.istio.io/service-type";
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
@@ -268,12 +320,12 @@ fn read_config_gateway(config: &Object<'_>, findings: &mut Vec<Finding>) -> Vec<
 }
 
 /// The Gateway is an Istio one that Istio provisions itself (no address, or exactly one IP).
-fn istio_provisioned(mesh: &Mesh<'_>, gateway: &Object<'_>) -> bool {
+pub(crate) fn istio_provisioned(mesh: &Mesh<'_>, gateway: &Object<'_>) -> bool {
     let class = gateway.str_at("/spec/gatewayClassName").unwrap_or_default();
-    let istio_class = class == "istio"
+    let istio_class = class == ISTIO_GATEWAY_CLASS
         || mesh.of_kind(GATEWAY_GROUP, "GatewayClass").any(|object| {
             object.id.name == class
-                && object.str_at("/spec/controllerName") == Some("istio.io/gateway-controller")
+                && object.str_at("/spec/controllerName") == Some(ISTIO_GATEWAY_CONTROLLER)
         });
     let addresses = gateway
         .value
@@ -293,6 +345,139 @@ fn istio_provisioned(mesh: &Mesh<'_>, gateway: &Object<'_>) -> bool {
         _ => false,
     };
     istio_class && managed
+}
+
+/// The type of the Service Istio provisions for a Gateway, when the Gateway says: Istio 1.30.3
+/// reads only the Gateway's own `networking.istio.io/service-type` annotation
+/// (`deploymentcontroller.go`), not `spec.infrastructure.annotations`.
+pub(crate) fn provisioned_service_type<'a>(gateway: &Object<'a>) -> Option<&'a str> {
+    gateway.annotations().get(SERVICE_TYPE).copied()
+}
+
+/// The certificate refs of a Gateway's TLS-terminating listeners that nothing in the set
+/// provides, as (pointer, what is missing).
+pub(crate) fn unresolved_certificates(
+    mesh: &Mesh<'_>,
+    gateway: &Object<'_>,
+) -> Vec<(String, String)> {
+    let annotations = gateway.annotations();
+    if annotations.contains_key("cert-manager.io/issuer")
+        || annotations.contains_key("cert-manager.io/cluster-issuer")
+    {
+        return Vec::new(); // cert-manager's gateway-shim creates the Certificate, hence the Secret
+    }
+    let own = gateway.id.namespace.as_str();
+    let mut missing = Vec::new();
+    let listeners = gateway
+        .value
+        .pointer("/spec/listeners")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for (l, listener) in listeners.enumerate() {
+        let protocol = listener
+            .get("protocol")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mode = listener
+            .pointer("/tls/mode")
+            .and_then(Value::as_str)
+            .unwrap_or("Terminate");
+        if !(protocol == "HTTPS" || (protocol == "TLS" && mode == "Terminate")) {
+            continue;
+        }
+        let refs = listener
+            .pointer("/tls/certificateRefs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        for (r, reference) in refs.enumerate() {
+            let field = |key: &str, default: &'static str| {
+                reference
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or(default)
+                    .to_owned()
+            };
+            if !field("group", "").is_empty() || field("kind", "Secret") != "Secret" {
+                continue;
+            }
+            let name = field("name", "");
+            let namespace = reference
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(own);
+            let secret = mesh
+                .of_kind("", "Secret")
+                .any(|s| s.id.namespace == namespace && s.id.name == name)
+                || mesh.of_kind("cert-manager.io", "Certificate").any(|c| {
+                    c.id.namespace == namespace
+                        && c.str_at("/spec/secretName") == Some(name.as_str())
+                });
+            let pointer = format!("/spec/listeners/{l}/tls/certificateRefs/{r}");
+            let listener_name = listener
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !secret {
+                missing.push((
+                    pointer,
+                    format!(
+                        "listener `{listener_name}` needs Secret `{namespace}/{name}`, which the set holds neither as a \
+                         Secret nor as a cert-manager Certificate; create it with the Gateway (e.g. a Certificate \
+                         with `secretName: {name}`)"
+                    ),
+                ));
+            } else if namespace != own && !reference_granted(mesh, own, namespace, &name) {
+                missing.push((
+                    pointer,
+                    format!(
+                        "listener `{listener_name}` refers to Secret `{namespace}/{name}` in another namespace without a \
+                         ReferenceGrant there; add one in `{namespace}` from Gateways of `{own}` to that Secret"
+                    ),
+                ));
+            }
+        }
+    }
+    missing
+}
+
+/// A ReferenceGrant in `to_namespace` lets Gateways of `from_namespace` use Secret `name`.
+fn reference_granted(
+    mesh: &Mesh<'_>,
+    from_namespace: &str,
+    to_namespace: &str,
+    name: &str,
+) -> bool {
+    mesh.of_kind(GATEWAY_GROUP, "ReferenceGrant")
+        .filter(|grant| grant.id.namespace == to_namespace)
+        .any(|grant| {
+            let list = |pointer: &str| {
+                grant
+                    .value
+                    .pointer(pointer)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let from = list("/spec/from").iter().any(|from| {
+                from.get("group").and_then(Value::as_str) == Some(GATEWAY_GROUP)
+                    && from.get("kind").and_then(Value::as_str) == Some("Gateway")
+                    && from.get("namespace").and_then(Value::as_str) == Some(from_namespace)
+            });
+            let to = list("/spec/to").iter().any(|to| {
+                to.get("group")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .is_empty()
+                    && to.get("kind").and_then(Value::as_str) == Some("Secret")
+                    && to
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_none_or(|n| n == name)
+            });
+            from && to
+        })
 }
 
 /// `namespace/name` of the Service Istio provisions for a Gateway.
@@ -423,15 +608,27 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
         }
         None => Vec::new(),
     };
-    let mut findings = Vec::new();
+    // (gateway, role, probed by Service port name): the entries' Gateways, then every Gateway
+    // named like net-gateway-api's default local gateway.
+    let mut checked: Vec<(&Object<'_>, Role, bool)> = Vec::new();
     for entry in &entries {
-        let Some(gateway) = find_gateway(mesh, &entry.gateway) else {
-            continue;
-        };
+        if let Some(gateway) = find_gateway(mesh, &entry.gateway) {
+            checked.push((gateway, entry.role, entry.service.is_some()));
+        }
+    }
+    for gateway in mesh.of_kind(GATEWAY_GROUP, "Gateway") {
+        if gateway.id.name == KNATIVE_LOCAL_GATEWAY
+            && !checked.iter().any(|(seen, _, _)| seen.id == gateway.id)
+        {
+            checked.push((gateway, Role::Local, false));
+        }
+    }
+    let mut findings = Vec::new();
+    for (gateway, role, probed_by_name) in checked {
         if !istio_provisioned(mesh, gateway) {
             continue;
         }
-        if entry.service.is_some() {
+        if probed_by_name {
             let listeners = gateway
                 .value
                 .pointer("/spec/listeners")
@@ -465,28 +662,178 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
                 ));
             }
         }
-        if entry.role == Role::Local {
-            let service_type = gateway
-                .annotations()
-                .get(SERVICE_TYPE)
-                .copied()
-                .or_else(|| {
-                    gateway.str_at(&format!(
+        if role == Role::Local {
+            if provisioned_service_type(gateway).is_none_or(|kind| kind == "LoadBalancer") {
+                let infrastructure = gateway
+                    .value
+                    .pointer(&format!(
                         "/spec/infrastructure/annotations/{}",
                         SERVICE_TYPE.replace('/', "~1")
                     ))
-                });
-            if service_type.is_none_or(|service_type| service_type == "LoadBalancer") {
+                    .is_some();
+                let note = if infrastructure {
+                    " (Istio does not read it from `spec.infrastructure.annotations`)"
+                } else {
+                    ""
+                };
                 findings.push(MG0012.finding(
                     &gateway.id,
                     "/metadata/annotations",
                     format!(
-                        "local Gateway `{}` gets a LoadBalancer Service, which stays pending without a load balancer \
-                         (Argo CD: Progressing forever); annotate it `{SERVICE_TYPE}: ClusterIP`",
+                        "local Gateway `{}` gets a LoadBalancer Service, which exposes every cluster-local route \
+                         outside the cluster (and stays pending without a load balancer: Argo CD shows it \
+                         Progressing); annotate the Gateway itself `{SERVICE_TYPE}: ClusterIP`{note}",
                         gateway.name()
                     ),
                 ));
             }
+            let listeners = gateway
+                .value
+                .pointer("/spec/listeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            for (index, listener) in listeners.enumerate() {
+                let port = listener.get("port").and_then(Value::as_u64);
+                if listener.get("protocol").and_then(Value::as_str) == Some("HTTP")
+                    && port.is_some_and(|port| port != u64::from(KNATIVE_LOCAL_PORT))
+                {
+                    findings.push(MG0012.finding(
+                        &gateway.id,
+                        format!("/spec/listeners/{index}/port"),
+                        format!(
+                            "local Gateway `{}` listens for HTTP on port {}, but Knative's cluster-local names are \
+                             ExternalName Services on port {KNATIVE_LOCAL_PORT}: every cluster-local URL breaks; use \
+                             port {KNATIVE_LOCAL_PORT}",
+                            gateway.name(),
+                            port.unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    findings
+}
+
+/// The GatewayClasses a rendered istiod creates itself, from its `discovery` container's env;
+/// `None` when the env cannot be read (a `valueFrom`): then any class may be built in.
+fn builtin_classes(istiod: &Object<'_>) -> Option<Vec<String>> {
+    let containers = istiod
+        .value
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)?;
+    let discovery = containers
+        .iter()
+        .find(|container| container.get("name").and_then(Value::as_str) == Some("discovery"))
+        .or_else(|| containers.first())?;
+    let mut env: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    for entry in discovery
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(name) = entry.get("name").and_then(Value::as_str) {
+            env.insert(name, entry.get("value").and_then(Value::as_str));
+        }
+    }
+    let enabled = |name: &str, default: bool| -> Option<bool> {
+        match env.get(name) {
+            None => Some(default),
+            Some(None) => None,
+            Some(Some(value)) => Some(value.eq_ignore_ascii_case("true")),
+        }
+    };
+    if !enabled("PILOT_ENABLE_GATEWAY_API_GATEWAYCLASS_CONTROLLER", true)? {
+        return Some(Vec::new());
+    }
+    let default = match env.get(ENV_DEFAULT_GATEWAY_CLASS) {
+        None => ISTIO_GATEWAY_CLASS.to_owned(),
+        Some(Some(name)) if !name.is_empty() => (*name).to_owned(),
+        Some(Some(_)) => ISTIO_GATEWAY_CLASS.to_owned(),
+        Some(None) => return None,
+    };
+    let mut classes = vec![default];
+    for (name, variable, on_by_default) in ISTIO_OTHER_GATEWAY_CLASSES {
+        if enabled(variable, *on_by_default)? {
+            classes.push((*name).to_owned());
+        }
+    }
+    Some(classes)
+}
+
+/// MG0018: a Gateway of a class nothing provides.
+pub(crate) fn gateway_class_unprovided(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let istiods = mesh.istiod_objects();
+    if istiods.is_empty() {
+        return Vec::new();
+    }
+    let mut builtin: Vec<String> = Vec::new();
+    for istiod in istiods {
+        match builtin_classes(istiod) {
+            Some(classes) => builtin.extend(classes),
+            None => return Vec::new(),
+        }
+    }
+    builtin.sort();
+    builtin.dedup();
+    let mut findings = Vec::new();
+    for gateway in mesh.of_kind(GATEWAY_GROUP, "Gateway") {
+        let Some(class) = gateway.str_at("/spec/gatewayClassName") else {
+            continue;
+        };
+        let provided = builtin.iter().any(|name| name == class)
+            || mesh
+                .of_kind(GATEWAY_GROUP, "GatewayClass")
+                .any(|object| object.id.name == class);
+        if provided {
+            continue;
+        }
+        let fix = match ISTIO_OTHER_GATEWAY_CLASSES
+            .iter()
+            .find(|(name, _, _)| *name == class)
+        {
+            Some((_, env, _)) => {
+                format!("istiod creates it with `{env}=true`; set that env on istiod")
+            }
+            None => format!(
+                "add GatewayClass `{class}` with `controllerName: {ISTIO_GATEWAY_CONTROLLER}`, or use class \
+                 `{ISTIO_GATEWAY_CLASS}`"
+            ),
+        };
+        findings.push(MG0018.finding(
+            &gateway.id,
+            "/spec/gatewayClassName",
+            format!(
+                "Gateway `{}` has class `{class}`, which no GatewayClass in the set provides and istiod does not \
+                 create (its classes: {}): nothing provisions it; {fix}",
+                gateway.name(),
+                if builtin.is_empty() {
+                    "none".to_owned()
+                } else {
+                    builtin.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                }
+            ),
+        ));
+    }
+    findings
+}
+
+/// MG0019: a TLS listener whose certificate Secret nothing in the set provides.
+pub(crate) fn gateway_tls_secret_missing(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for gateway in mesh.of_kind(GATEWAY_GROUP, "Gateway") {
+        for (pointer, what) in unresolved_certificates(mesh, gateway) {
+            findings.push(MG0019.finding(
+                &gateway.id,
+                pointer,
+                format!(
+                    "Gateway `{}`: {what}; until then the listener serves nothing and Argo CD shows the Gateway \
+                     Degraded (acknowledge MG0019 if the Secret is created outside this set)",
+                    gateway.name()
+                ),
+            ));
         }
     }
     findings

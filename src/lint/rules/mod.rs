@@ -3,6 +3,7 @@
 
 pub mod ambient;
 pub mod gateways;
+pub mod gitops;
 pub mod injection;
 pub mod policies;
 pub mod revisions;
@@ -29,6 +30,14 @@ pub static RULES: &[&Rule] = &[
     &security::MG0013,
     &webhooks::MG0014,
     &injection::MG0015,
+    &gitops::MG0016,
+    &security::MG0017,
+    &gateways::MG0018,
+    &gateways::MG0019,
+    &gitops::MG0020,
+    &gitops::MG0021,
+    &security::MG0022,
+    &gitops::MG0023,
     &revisions::MG0030,
     &revisions::MG0031,
     &revisions::MG0032,

@@ -1,6 +1,8 @@
 //! Security analyzers for Knative on Istio: ALLOW policies that shut out Knative's activator
 //! and autoscaler (MG0001, MG0002), namespaces left outside a STRICT mesh (MG0003), deny-all
-//! policies (MG0010) and Knative webhooks that STRICT mTLS hides from the API server (MG0013).
+//! policies (MG0010), Knative webhooks that STRICT mTLS hides from the API server (MG0013),
+//! identity-based ALLOW policies where callers arrive without mTLS (MG0017), and path-only
+//! rules that admit every caller to Knative's probe paths (MG0022).
 //! Policy matching is conservative: an attribute this module cannot evaluate from the objects
 //! alone (IP blocks, ports, conditions) counts as admitting, so findings are never guesses.
 
@@ -8,11 +10,18 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::core::wellknown::{
+    IMC_CHANNEL, IMC_ROLE_CONTROLLER, LABEL_IMC_CHANNEL, LABEL_IMC_ROLE, MESH_COMPAT_ENABLED,
+};
 use crate::lint::Finding;
 use crate::lint::istio_types::{MtlsMode, Rule as PolicyRule, Source};
 use crate::lint::mesh::{
     Authz, LABEL_DATAPLANE, LABEL_INJECTION, Mesh, in_mesh, is_injected, istio_match,
 };
+
+/// The Deployment of Eventing's in-memory channel controller, and the webhook it serves.
+const IMC_CONTROLLER: &str = "imc-controller";
+const IMC_WEBHOOK: &str = "inmemorychannel-webhook";
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0001: Rule = Rule {
@@ -43,8 +52,10 @@ pub(crate) static MG0002: Rule = Rule {
           before it forwards. When the ALLOW policies covering a workload admit `knative-serving` only on other \
           paths (or methods), both calls are denied: no metrics, no scale-up, and the activator never sees the \
           revision ready.",
-    fix: "Add the policy the Knative docs call `allowlist-by-paths` to the namespace: an ALLOW \
-          AuthorizationPolicy with `rules: [{to: [{operation: {paths: [/metrics, /healthz]}}]}]`.",
+    fix: "Admit `knative-serving` on those paths: add it to `from[].source.namespaces` of a rule without \
+          path restrictions, or add an ALLOW rule `{from: [{source: {namespaces: [knative-serving]}}], to: \
+          [{operation: {paths: [/metrics, /healthz]}}]}`. (Knative's documented `allowlist-by-paths`, with no \
+          `from`, works too but admits every caller; see MG0022.)",
     scope: "Runs when Knative objects are in the set, on the same policies as MG0001, and only where \
             `knative-serving` is admitted at all (otherwise MG0001 reports it).",
     check: knative_probe_paths_denied,
@@ -60,7 +71,8 @@ pub(crate) static MG0003: Rule = Rule {
           the activator and the autoscaler: scale-from-zero breaks. The Knative docs require the activator to \
           be in the mesh.",
     fix: "Label the namespace `istio-injection=enabled` (or `istio.io/rev=<revision>`; ambient: \
-          `istio.io/dataplane-mode=ambient`) and restart its pods.",
+          `istio.io/dataplane-mode=ambient`) and restart its pods. On a cluster already running, go through \
+          PERMISSIVE first and restart the pods before STRICT (meshgen's docs/migration.md).",
     scope: "Runs when a selector-less STRICT PeerAuthentication covers the namespace (mesh-wide in the root \
             namespace, or in the namespace itself). Only rendered Namespace objects are checked; istiod's and \
             the root namespace, `kube-*` namespaces and app namespaces that opt out explicitly \
@@ -87,16 +99,67 @@ pub(crate) static MG0013: Rule = Rule {
     code: "MG0013",
     name: "knative-webhook-strict",
     severity: Severity::Error,
-    summary: "A Knative webhook in a STRICT, injected namespace without a PERMISSIVE exception for its port.",
-    why: "The API server calls admission webhooks without a mesh identity. In an injected namespace under \
-          STRICT the webhook's sidecar rejects those calls, and with `failurePolicy: Fail` every Knative \
-          object (and the `config-*` ConfigMaps) is rejected.",
-    fix: "Add a PeerAuthentication in the namespace with `selector.matchLabels: {app: <webhook>}` and \
-          `portLevelMtls: {\"8443\": {mode: PERMISSIVE}}` (as net-istio ships for its webhooks).",
-    scope: "Runs on rendered Knative system Namespaces that are injected and STRICT. Webhooks checked: \
-            rendered webhook Deployments, plus Serving's `webhook` and Eventing's `eventing-webhook` when their \
-            namespace has objects, and `net-gateway-api-webhook` when `config-network` selects net-gateway-api.",
+    summary: "A Knative webhook in a STRICT namespace in the mesh (sidecar or ambient) without a PERMISSIVE exception for its port.",
+    why: "The API server calls admission webhooks without a mesh identity. In a namespace in the mesh under \
+          STRICT the webhook's sidecar (or ztunnel) rejects those calls, and with `failurePolicy: Fail` every \
+          Knative object (and the `config-*` ConfigMaps) is rejected. Eventing's in-memory channel serves a \
+          second webhook (`inmemorychannel-webhook` on `imc-controller`, pods labelled \
+          `messaging.knative.dev/channel: in-memory-channel` and `messaging.knative.dev/role: controller`, no \
+          `app` label): without its exception every InMemoryChannel, hence every channel-based Broker, fails \
+          admission.",
+    fix: "Add a PeerAuthentication in the namespace whose `selector.matchLabels` select the webhook's pods \
+          (`{app: <webhook>}`; for the in-memory channel `{messaging.knative.dev/channel: in-memory-channel, \
+          messaging.knative.dev/role: controller}`) with `portLevelMtls: {\"8443\": {mode: PERMISSIVE}}` (as \
+          net-istio ships for its webhooks).",
+    scope: "Runs on rendered Knative system Namespaces in the mesh (injected or ambient) under STRICT. Webhooks \
+            checked: rendered webhook Deployments (`*webhook`, `imc-controller`), plus Serving's `webhook` and \
+            Eventing's `eventing-webhook` and `inmemorychannel-webhook` when their namespace is rendered \
+            (the in-memory channel's not when the set holds Eventing's Deployments without `imc-controller`), \
+            and `net-gateway-api-webhook` when `config-network` selects net-gateway-api.",
     check: knative_webhook_strict,
+};
+
+pub(crate) static MG0017: Rule = Rule {
+    code: "MG0017",
+    name: "identity-policy-without-mtls",
+    severity: Severity::Error,
+    summary: "An ALLOW policy matches callers by identity where they arrive without mTLS: their requests are denied.",
+    why: "`source.namespaces`, `principals` and `serviceAccounts` match the peer identity of an mTLS connection; a \
+          plain-text request never matches them. Under DISABLE a sidecar sends and accepts only plain text, so \
+          every request to the workloads is denied. Under PERMISSIVE, Knative's activator and autoscaler call \
+          revision pods by pod IP while `config-network` leaves `mesh-compatibility-mode` at `auto`, and a \
+          sidecar sends pod-IP traffic as plain text, so requests forwarded by the activator (scale from zero) \
+          get `403 RBAC: access denied`; a Knative system namespace outside the mesh sends plain text in any mode.",
+    fix: "Under DISABLE remove the identity-based ALLOW policies (the namespace is then open to every caller), or \
+          use PERMISSIVE or STRICT. Under PERMISSIVE set `mesh-compatibility-mode: enabled` in `config-network`, \
+          and label the Knative namespaces for injection and restart their pods (meshgen's docs/migration.md).",
+    scope: "Runs on ALLOW AuthorizationPolicies bound to workloads (no `targetRefs`) with rules, in rendered \
+            Namespaces labelled for sidecar injection, whose mTLS mode a selector-less PeerAuthentication in the \
+            set decides. A policy is judged only when no rule covering its workloads admits plain text (a rule \
+            without `from`, or whose sources set no namespaces, principals or service accounts, and without \
+            `to`). The PERMISSIVE checks run when Knative is in the set: `config-network` in the set without \
+            `mesh-compatibility-mode: enabled`, or an admitted Knative system Namespace rendered outside the mesh.",
+    check: identity_policy_without_mtls,
+};
+
+pub(crate) static MG0022: Rule = Rule {
+    code: "MG0022",
+    name: "knative-probe-policy-too-broad",
+    severity: Severity::Warning,
+    summary: "An ALLOW rule in an app namespace admits every caller to `/metrics` or `/healthz` on every port.",
+    why: "Knative's autoscaler and activator, the callers of these paths, run in `knative-serving`. A rule that \
+          matches only the paths admits any mesh identity of any namespace (and, under PERMISSIVE, plain text) to \
+          those paths on every container of every workload, the application's own included. It is Knative's \
+          documented `allowlist-by-paths`, needed only when no other rule admits `knative-serving`; under \
+          STRICT it adds nothing for callers without a sidecar (the kubelet's probes are rewritten to the \
+          sidecar's port).",
+    fix: "Delete it when another ALLOW rule admits `knative-serving` on every path (meshgen's \
+          `allow-knative-system` does); otherwise add `from: [{source: {namespaces: [knative-serving]}}]` (and \
+          `ports`, and other callers such as an in-mesh Prometheus, if they need the paths).",
+    scope: "Runs when Knative is in the set, on the policies MG0001 checks: rules whose `to` paths match \
+            `/metrics` or `/healthz`, with no `ports`, and no `from` (or sources that set no namespaces, \
+            principals, service accounts or IP blocks).",
+    check: knative_probe_policy_too_broad,
 };
 
 /// The paths Knative's autoscaler and activator call on every revision pod.
@@ -399,9 +462,12 @@ struct Webhook {
 fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
     let mut found: Vec<Webhook> = mesh
         .of_kind("apps", "Deployment")
-        .filter(|object| object.id.namespace == namespace && object.id.name.ends_with("webhook"))
+        .filter(|object| {
+            object.id.namespace == namespace
+                && (object.id.name.ends_with("webhook") || object.id.name == IMC_CONTROLLER)
+        })
         .map(|object| {
-            let labels = object
+            let labels: BTreeMap<String, String> = object
                 .value
                 .pointer("/spec/template/metadata/labels")
                 .and_then(Value::as_object)
@@ -412,6 +478,16 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
                         .collect()
                 })
                 .unwrap_or_default();
+            // The in-memory channel's webhook is served by `imc-controller`: match only the
+            // labels that select it (its pods carry more, e.g. version labels).
+            let labels = if object.id.name == IMC_CONTROLLER {
+                labels
+                    .into_iter()
+                    .filter(|(key, _)| key == LABEL_IMC_CHANNEL || key == LABEL_IMC_ROLE)
+                    .collect()
+            } else {
+                labels
+            };
             let port = object
                 .value
                 .pointer("/spec/template/spec/containers")
@@ -430,7 +506,11 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(8443);
             Webhook {
-                name: object.id.name.clone(),
+                name: if object.id.name == IMC_CONTROLLER {
+                    IMC_WEBHOOK.to_owned()
+                } else {
+                    object.id.name.clone()
+                },
                 labels,
                 port,
             }
@@ -445,20 +525,39 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
                 && object.str_at("/data/ingress-class")
                     == Some(crate::core::wellknown::GATEWAY_API_INGRESS_CLASS)
         });
-    let mut expected = Vec::new();
+    let app =
+        |name: &str| -> BTreeMap<String, String> { [("app".to_owned(), name.to_owned())].into() };
+    let mut expected: Vec<(&str, BTreeMap<String, String>)> = Vec::new();
     if namespace == mesh.serving() {
-        expected.push("webhook");
+        expected.push(("webhook", app("webhook")));
         if net_gateway_api {
-            expected.push("net-gateway-api-webhook");
+            expected.push(("net-gateway-api-webhook", app("net-gateway-api-webhook")));
         }
     } else if namespace == mesh.eventing() {
-        expected.push("eventing-webhook");
+        expected.push(("eventing-webhook", app("eventing-webhook")));
+        // Eventing's default channel: expected unless the set shows Eventing's Deployments
+        // without `imc-controller` (installed without the in-memory channel).
+        let deployments: Vec<&str> = mesh
+            .of_kind("apps", "Deployment")
+            .filter(|object| object.id.namespace == namespace)
+            .map(|object| object.id.name.as_str())
+            .collect();
+        if deployments.is_empty() || deployments.contains(&IMC_CONTROLLER) {
+            expected.push((
+                IMC_WEBHOOK,
+                [
+                    (LABEL_IMC_CHANNEL.to_owned(), IMC_CHANNEL.to_owned()),
+                    (LABEL_IMC_ROLE.to_owned(), IMC_ROLE_CONTROLLER.to_owned()),
+                ]
+                .into(),
+            ));
+        }
     }
-    for name in expected {
+    for (name, labels) in expected {
         if !found.iter().any(|webhook| webhook.name == name) {
             found.push(Webhook {
                 name: name.to_owned(),
-                labels: [("app".to_owned(), name.to_owned())].into(),
+                labels,
                 port: 8443,
             });
         }
@@ -475,7 +574,7 @@ pub(crate) fn knative_webhook_strict(mesh: &Mesh<'_>) -> Vec<Finding> {
         let Some(namespace) = mesh.namespace(name) else {
             continue;
         };
-        if !is_injected(namespace) {
+        if !in_mesh(namespace) {
             continue;
         }
         let Some((MtlsMode::Strict, strict_policy)) = mesh.mtls_mode(name) else {
@@ -515,20 +614,226 @@ pub(crate) fn knative_webhook_strict(mesh: &Mesh<'_>) -> Vec<Finding> {
                 &namespace.id,
                 "",
                 format!(
-                    "Knative webhook `{name}/{webhook}` (port {port}) runs injected under STRICT mTLS \
+                    "Knative webhook `{name}/{webhook}` (port {port}) runs in the mesh under STRICT mTLS \
                      (PeerAuthentication `{policy_ns}/{policy_name}`), so the API server cannot call it; add a \
                      PeerAuthentication with `selector.matchLabels` {selector} and `portLevelMtls` \"{port}\" PERMISSIVE",
                     webhook = webhook.name,
                     port = webhook.port,
                     policy_ns = strict_policy.namespace,
                     policy_name = strict_policy.name,
-                    selector = webhook
-                        .labels
-                        .get("app")
-                        .map(|app| format!("`app: {app}`"))
-                        .unwrap_or_else(|| "matching its pods".to_owned()),
+                    selector = if webhook.labels.is_empty() {
+                        "matching its pods".to_owned()
+                    } else {
+                        format!(
+                            "`{{{}}}`",
+                            webhook
+                                .labels
+                                .iter()
+                                .map(|(key, value)| format!("{key}: {value}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    },
                 ),
             ));
+        }
+    }
+    findings
+}
+
+/// The rule admits callers without a mesh identity on every path: no `from`, or a source that
+/// sets none of the identity attributes, and no `to` (a path or port restriction is not
+/// "every request"). Conditions (`when`) count as admitting: this module cannot judge them.
+fn admits_plain_text(rule: &PolicyRule) -> bool {
+    let from_open = match rule.from.as_deref() {
+        None | Some([]) => true,
+        Some(froms) => froms.iter().any(|from| {
+            from.source.as_ref().is_none_or(|source| {
+                source.namespaces.is_none()
+                    && source.principals.is_none()
+                    && source.service_accounts.is_none()
+            })
+        }),
+    };
+    let to_open = rule.to.as_deref().is_none_or(<[_]>::is_empty);
+    (from_open && to_open) || rule.when.as_ref().is_some_and(|when| !when.is_empty())
+}
+
+/// The rule names Knative system namespace `namespace` among its sources.
+fn admits_by_namespace(rule: &PolicyRule, namespace: &str) -> bool {
+    rule.from.iter().flatten().any(|from| {
+        from.source.as_ref().is_some_and(|source| {
+            source
+                .namespaces
+                .iter()
+                .flatten()
+                .any(|pattern| istio_match(pattern, namespace))
+        })
+    })
+}
+
+/// MG0017: identity-based ALLOW policies where callers arrive without mTLS.
+pub(crate) fn identity_policy_without_mtls(mesh: &Mesh<'_>) -> Vec<Finding> {
+    let policies = mesh.authorization_policies();
+    let peer_auths = mesh.peer_authentications();
+    let namespaces = mesh.namespaces();
+    let knative = mesh.knative_present();
+    let network = mesh
+        .of_kind("", "ConfigMap")
+        .find(|object| object.id.namespace == mesh.serving() && object.id.name == "config-network");
+    let mesh_compat = network.map(|network| network.str_at("/data/mesh-compatibility-mode"));
+    let mut findings = Vec::new();
+    for policy in policies.iter().filter(|policy| checked_allow(policy)) {
+        let name = &policy.object.id.namespace;
+        let Some(namespace) = namespaces.get(name.as_str()) else {
+            continue;
+        };
+        if !is_injected(namespace) {
+            continue;
+        }
+        // A workload-level mode in the namespace cannot be judged per workload.
+        let workload_modes = peer_auths.iter().any(|pa| {
+            pa.object.id.namespace == *name
+                && pa.has_selector()
+                && pa
+                    .policy
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.mtls.as_ref())
+                    .and_then(|m| m.mode)
+                    .is_some()
+        });
+        let Some((mode, mode_policy)) = mesh.mtls_mode(name) else {
+            continue;
+        };
+        if workload_modes {
+            continue;
+        }
+        let covering = covering(mesh, &policies, policy);
+        if rules(&covering).iter().any(|rule| admits_plain_text(rule)) {
+            continue;
+        }
+        let what = format!(
+            "AuthorizationPolicy `{}` admits callers by identity",
+            policy.object.name()
+        );
+        let by = format!(
+            "PeerAuthentication `{}/{}`",
+            mode_policy.namespace, mode_policy.name
+        );
+        match mode {
+            MtlsMode::Disable => findings.push(MG0017.finding(
+                &policy.object.id,
+                "/spec/rules",
+                format!(
+                    "{what}, but mTLS is DISABLE ({by}): no request carries an identity, so every request to its \
+                     workloads is denied; remove the identity-based ALLOW policies, or use PERMISSIVE or STRICT"
+                ),
+            )),
+            MtlsMode::Permissive if knative => {
+                if let Some(compat) = mesh_compat
+                    && compat != Some(MESH_COMPAT_ENABLED)
+                {
+                    findings.push(MG0017.finding(
+                        &policy.object.id,
+                        "/spec/rules",
+                        format!(
+                            "{what} under PERMISSIVE mTLS ({by}), while `config-network` leaves \
+                             `mesh-compatibility-mode` at `{}`: the activator's pod-IP requests arrive as plain \
+                             text and get 403; set `mesh-compatibility-mode: {MESH_COMPAT_ENABLED}`",
+                            compat.unwrap_or("auto")
+                        ),
+                    ));
+                }
+                let covering_rules = rules(&covering);
+                for system in mesh.knative_namespaces() {
+                    let Some(system_namespace) = namespaces.get(system) else {
+                        continue;
+                    };
+                    if in_mesh(system_namespace)
+                        || !covering_rules.iter().any(|rule| admits_by_namespace(rule, system))
+                    {
+                        continue;
+                    }
+                    findings.push(MG0017.finding(
+                        &policy.object.id,
+                        "/spec/rules",
+                        format!(
+                            "{what} (namespace `{system}` among them) under PERMISSIVE mTLS ({by}), but namespace \
+                             `{system}` is not in the mesh: its pods send plain text, which the policy denies; label \
+                             it for injection and restart its pods (docs/migration.md)"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    findings
+}
+
+/// A path pattern of a rule may be one of Knative's probe paths.
+fn matches_probe_path(pattern: &str) -> bool {
+    KNATIVE_PATHS.iter().any(|path| istio_match(pattern, path))
+}
+
+/// MG0022: a path-only rule that admits every caller to Knative's probe paths.
+pub(crate) fn knative_probe_policy_too_broad(mesh: &Mesh<'_>) -> Vec<Finding> {
+    if !mesh.knative_present() {
+        return Vec::new();
+    }
+    let policies = mesh.authorization_policies();
+    let mut findings = Vec::new();
+    // The policies MG0001 judges (without their covering set, which this check does not need).
+    for policy in policies.iter().filter(|policy| {
+        checked_allow(policy) && !mesh.is_system_namespace(&policy.object.id.namespace)
+    }) {
+        for (index, rule) in policy
+            .policy
+            .spec
+            .as_ref()
+            .map(|spec| spec.rules())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let anyone = match rule.from.as_deref() {
+                None | Some([]) => true,
+                Some(froms) => froms.iter().any(|from| {
+                    from.source.as_ref().is_none_or(|source| {
+                        source.namespaces.is_none()
+                            && source.principals.is_none()
+                            && source.service_accounts.is_none()
+                            && source.ip_blocks.is_none()
+                            && source.remote_ip_blocks.is_none()
+                    })
+                }),
+            };
+            let probe_paths = rule.to.iter().flatten().any(|to| {
+                to.operation.as_ref().is_some_and(|operation| {
+                    operation.ports.is_none()
+                        && operation
+                            .paths
+                            .iter()
+                            .flatten()
+                            .any(|path| matches_probe_path(path))
+                })
+            });
+            if anyone && probe_paths {
+                findings.push(MG0022.finding(
+                    &policy.object.id,
+                    format!("/spec/rules/{index}"),
+                    format!(
+                        "AuthorizationPolicy `{}` rule {index} admits every caller to Knative's probe paths on every \
+                         port of every workload in `{}`; add `from: [{{source: {{namespaces: [{}]}}}}]`, or delete it \
+                         when another rule admits `{}`",
+                        policy.object.name(),
+                        policy.object.id.namespace,
+                        mesh.serving(),
+                        mesh.serving()
+                    ),
+                ));
+            }
         }
     }
     findings
