@@ -30,7 +30,7 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         printer.stdout(&emit::stream(&rendered.resources))?;
         return Ok(Outcome::Clean);
     };
-    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
+    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs)?;
     let report = emit::write_directory(out, &plan)?;
     // pre-commit shows the whole list on failure: name every file then.
     if args.verbose || (args.fail_on_change && report.changed()) {

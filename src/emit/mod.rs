@@ -11,7 +11,7 @@ use crate::core::resource::Resource;
 use crate::core::yaml;
 
 pub use lock::{InputDigest, LOCK_FILE};
-pub use plan::{KUSTOMIZATION_FILE, OutputFile, directory_plan, file_name};
+pub use plan::{KUSTOMIZATION_FILE, OutputFile, directory_plan, file_names};
 pub use write::{WriteReport, write_directory};
 
 /// The whole set as one YAML stream.
