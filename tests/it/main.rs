@@ -15,7 +15,9 @@
 //! - [`argocd`]: the Argo CD config-management plugin contract;
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
 //! - [`injection`]: meshgen's contract with istiod's injection templates;
-//! - [`upstream`]: typed validation and the analyzers over upstream's own manifests.
+//! - [`upstream`]: typed validation and the analyzers over upstream's own manifests;
+//! - [`writer`]: `render --out` never damages a repository: refused `--out`s, foreign files,
+//!   tampered locks, unique file names, interrupted renders, the SIGKILL crash test.
 
 mod argocd;
 mod cli;
@@ -29,3 +31,4 @@ mod lint;
 mod overlay;
 mod sarif;
 mod upstream;
+mod writer;
