@@ -177,7 +177,7 @@ impl Dir {
 
     /// Flushes the directory's entries (names created, renamed, removed) to disk.
     pub fn sync(&self) -> io::Result<()> {
-        sync_all(&[&self.file], Sync::All)
+        sync_all(&[(&self.file, Sync::All)])
     }
 
     pub fn as_file(&self) -> &File {
@@ -194,21 +194,22 @@ pub enum Sync {
     All,
 }
 
-/// Flushes `files`, several at a time: concurrent flushes share one journal commit on ext4 and
-/// XFS, which makes flushing a whole render cost about as much as flushing one file (measured:
-/// 32 files one after the other 95–150 ms, concurrently 7–20 ms). With the test hook on, each
-/// flush is a step of its own, in order, so every crash point is reproducible.
-pub fn sync_all(files: &[&File], what: Sync) -> io::Result<()> {
-    let flush = |file: &File| match what {
+/// Flushes `files` (each its contents, or everything), several at a time: concurrent flushes
+/// share one journal commit on ext4 and XFS, which makes flushing a whole render cost about as
+/// much as flushing one file (measured: 32 files one after the other 95–150 ms, concurrently
+/// 7–20 ms). With the test hook on, each flush is a step of its own, in order, so every crash
+/// point is reproducible.
+pub fn sync_all(files: &[(&File, Sync)]) -> io::Result<()> {
+    let flush = |(file, what): &(&File, Sync)| match what {
         Sync::Data => file.sync_data(),
         Sync::All => file.sync_all(),
     };
     if hooks().is_some() {
         // Each flush is a crash point, but it is not made: a killed process loses nothing the
         // page cache holds (flushes are for power cuts), and the crash test runs many writes.
-        for _ in files {
+        for (_, what) in files {
             step(
-                if what == Sync::Data {
+                if *what == Sync::Data {
                     "fdatasync"
                 } else {
                     "fsync"
@@ -348,12 +349,12 @@ impl Tree {
 
     /// Flushes the open directories among `relative` (concurrently, see [`sync_all`]).
     pub fn sync_dirs<'a>(&self, relative: impl IntoIterator<Item = &'a String>) -> io::Result<()> {
-        let files: Vec<&File> = relative
+        let files: Vec<(&File, Sync)> = relative
             .into_iter()
             .filter_map(|path| self.dirs.get(path))
-            .map(Dir::as_file)
+            .map(|dir| (dir.as_file(), Sync::All))
             .collect();
-        sync_all(&files, Sync::All)
+        sync_all(&files)
     }
 
     /// Is `relative` an open directory?

@@ -150,13 +150,13 @@ pub fn recover(tree: &mut Tree, shown: &Path) -> Result<Option<Recovery>> {
         (Entry::File { .. }, Entry::Missing) => {
             match read(tree, INTENT, shown)? {
                 Some(journal) => roll_back(tree, shown, &journal)?,
-                // Written before anything else and flushed before anything is staged: a torn
-                // intent means nothing was staged yet.
+                // Created before anything else: a torn intent means a kill came before anything
+                // was staged (or a power cut lost it, and a staged file it named is replaced
+                // when a write stages it again).
                 None => {
-                    let root = tree.root();
-                    root.remove_file(INTENT)
+                    tree.root()
+                        .remove_file(INTENT)
                         .map_err(|e| Error::io("remove", shown.join(INTENT), e))?;
-                    root.sync().map_err(|e| Error::io("sync", shown, e))?;
                 }
             }
             Ok(Some(Recovery::RolledBack))
@@ -198,15 +198,23 @@ fn dir_of<'t>(tree: &'t mut Tree, shown: &Path, path: &str) -> Result<Option<&'t
 
 /// `path` goes through `at`, which is not a directory.
 pub fn through(shown: &Path, path: &str, at: &str, entry: Entry) -> Error {
-    output_error(
-        format!(
-            "`{}` goes through `{}`, which is {}",
-            shown.join(path).display(),
-            shown.join(at).display(),
-            entry.describe()
-        ),
-        "meshgen never follows links inside its output directory, so it cannot write or delete anything outside it; remove the link, or restore the directory (and meshgen.lock) from version control",
-    )
+    let message = format!(
+        "`{}` goes through `{}`, which is {}",
+        shown.join(path).display(),
+        shown.join(at).display(),
+        entry.describe()
+    );
+    if entry == Entry::Symlink {
+        output_error(
+            message,
+            "meshgen never follows links inside its output directory, so it cannot write or delete anything outside it; remove the link, or restore the directory (and meshgen.lock) from version control",
+        )
+    } else {
+        output_error(
+            message,
+            "meshgen keeps its files of a component in a directory of that name; move what is there away",
+        )
+    }
 }
 
 /// Places every staged file (the lock last), removes the files no longer rendered, and deletes
@@ -258,10 +266,10 @@ pub fn roll_forward(
     }
     tree.sync_dirs(&touched)
         .map_err(|e| Error::io("sync", shown, e))?;
-    let root = tree.root();
-    root.remove_file(COMMIT)
+    // Not flushed: a commit record a power cut brings back is finished again, with nothing to do.
+    tree.root()
+        .remove_file(COMMIT)
         .map_err(|e| Error::io("remove", shown.join(COMMIT), e))?;
-    root.sync().map_err(|e| Error::io("sync", shown, e))?;
     Ok((written, removed))
 }
 
@@ -346,10 +354,10 @@ pub fn roll_back(tree: &mut Tree, shown: &Path, journal: &Journal) -> Result<()>
     }
     tree.sync_dirs(&touched)
         .map_err(|e| Error::io("sync", shown, e))?;
-    let root = tree.root();
-    root.remove_file(INTENT)
+    // Not flushed: an intent a power cut brings back is rolled back again, with nothing to do.
+    tree.root()
+        .remove_file(INTENT)
         .map_err(|e| Error::io("remove", shown.join(INTENT), e))?;
-    root.sync().map_err(|e| Error::io("sync", shown, e))?;
     Ok(())
 }
 

@@ -22,12 +22,13 @@
 //!    file meshgen does not own, or by anything but a regular file, or reached through a link,
 //!    is refused before anything is written; owned files no longer rendered are to be removed.
 //!    Nothing changed: nothing is written.
-//! 5. The write: `.meshgen-intent` lists what will change (flushed), every new or changed file
-//!    is staged as `.meshgen-new.NAME` in its own directory (flushed, and the directories
-//!    flushed), then the intent is renamed to `.meshgen-commit` — the commit point — and the
-//!    staged files are renamed over their targets, the files no longer rendered are removed
-//!    (with directories left empty), `meshgen.lock` is placed last, the directories are
-//!    flushed, and the commit record is removed.
+//! 5. The write: `.meshgen-intent` lists what will change, every new or changed file is staged
+//!    as `.meshgen-new.NAME` in its own directory, and all of them and their directories are
+//!    flushed together; the intent is renamed to `.meshgen-commit` — the commit point, flushed —
+//!    and the staged files are renamed over their targets, the files no longer rendered are
+//!    removed (with directories left empty), `meshgen.lock` is placed last, the directories are
+//!    flushed, and the commit record is removed. Three flushes in a row, each of many files at
+//!    once (concurrent `fsync`s share a journal commit), are what a changed render costs.
 //!
 //! A kill at any point therefore leaves either an intent (recovery deletes what was staged: the
 //! old render, byte for byte, same inodes) or a commit (recovery places the rest: the new

@@ -5,7 +5,7 @@
 //! deleted; owned files whose contents are already right are not touched either.
 
 use std::collections::BTreeSet;
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use super::dir::{self, Dir, Entry, Lookup, Sync, Tree, split};
@@ -42,6 +42,9 @@ struct Changes<'p> {
     remove: Vec<String>,
     /// Directories to create, parents first.
     mkdir: Vec<String>,
+    /// Planned files with a staged copy beside them that no journal names: a power cut kept it
+    /// and lost its intent. Staging replaces those it writes; the others are removed.
+    orphans: Vec<String>,
 }
 
 fn output_error(message: String, help: &str) -> Error {
@@ -73,6 +76,7 @@ pub fn write_directory(
     let changes = compare(&mut tree, out, plan, &owned)?;
     report.written = changes.write.iter().map(|f| f.path.clone()).collect();
     report.removed = changes.remove.clone();
+    remove_orphans(&mut tree, out, &changes)?;
     if !changes.write.is_empty() || !changes.remove.is_empty() {
         apply(&mut tree, out, &changes, &owned)?;
     }
@@ -174,18 +178,23 @@ fn compare<'p>(
         };
         let at = out.join(&file.path);
         let staged = staged_name(name);
-        if dir
+        // A regular file there is meshgen's (see `stage`); anything else is not for it to replace.
+        match dir
             .entry(&staged)
             .map_err(|e| Error::io("inspect", out.join(dir_path).join(&staged), e))?
-            != Entry::Missing
         {
-            return Err(output_error(
-                format!(
-                    "`{}` exists, but the name is meshgen's for a file it is writing",
-                    out.join(dir_path).join(&staged).display()
-                ),
-                "names starting with `.meshgen-` in the output directory are meshgen's; move the file away",
-            ));
+            Entry::Missing => {}
+            Entry::File { .. } => changes.orphans.push(file.path.clone()),
+            entry => {
+                return Err(output_error(
+                    format!(
+                        "`{}` is {}, but the name is meshgen's for a file it is writing",
+                        out.join(dir_path).join(&staged).display(),
+                        entry.describe()
+                    ),
+                    "names starting with `.meshgen-` in the output directory are meshgen's; move it away",
+                ));
+            }
         }
         match dir.entry(name).map_err(|e| Error::io("inspect", &at, e))? {
             Entry::Missing => changes.write.push(file),
@@ -234,6 +243,25 @@ fn compare<'p>(
     Ok(changes)
 }
 
+/// Removes the orphaned staged copies of files this write does not stage again.
+fn remove_orphans(tree: &mut Tree, out: &Path, changes: &Changes<'_>) -> Result<()> {
+    for path in &changes.orphans {
+        if changes.write.iter().any(|f| &f.path == path) {
+            continue;
+        }
+        let (dir_path, name) = split(path);
+        let staged = staged_name(name);
+        if let Lookup::Found(dir) = tree
+            .lookup(dir_path)
+            .map_err(|e| Error::io("open", out.join(dir_path), e))?
+        {
+            dir.remove_file(&staged)
+                .map_err(|e| Error::io("remove", out.join(dir_path).join(&staged), e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Carries out `changes`: the intent, the staged files (all flushed), the commit, then placing
 /// them (see [`journal`]). An error before the commit rolls back what was staged; after it, the
 /// next run finishes the write.
@@ -249,14 +277,13 @@ fn apply(
         remove: changes.remove.clone(),
         mkdir: changes.mkdir.clone(),
     };
-    let root = tree.root();
-    let intent = root
+    // Created first, so that a kill finds it whatever else was created; flushed together with
+    // the staged files.
+    let intent = tree
+        .root()
         .write_new(INTENT, &journal.to_bytes())
         .map_err(|e| Error::io("write", out.join(INTENT), e))?;
-    dir::sync_all(&[&intent], Sync::Data).map_err(|e| Error::io("sync", out.join(INTENT), e))?;
-    drop(intent);
-    root.sync().map_err(|e| Error::io("sync", out, e))?;
-    if let Err(error) = stage(tree, out, changes) {
+    if let Err(error) = stage(tree, out, changes, intent) {
         // Best effort: what is left is rolled back by the next run.
         let _ = journal::roll_back(tree, out, &journal);
         return Err(error);
@@ -286,22 +313,26 @@ fn apply(
 /// Staged files written before they are flushed together.
 const STAGE_BATCH: usize = 256;
 
-/// Creates the new directories and every staged file, then flushes the directories that hold
-/// them, so the commit never refers to anything a power cut could lose.
-fn stage(tree: &mut Tree, out: &Path, changes: &Changes<'_>) -> Result<()> {
-    let mut dirty = BTreeSet::new();
+/// Creates the new directories and every staged file, then flushes them, the intent and the
+/// directories that hold them, all at once, so the commit never refers to anything a power cut
+/// could lose. A staged file already there is one a power cut kept while it lost its intent
+/// (names starting with `.meshgen-` are meshgen's): it is replaced.
+fn stage(tree: &mut Tree, out: &Path, changes: &Changes<'_>, intent: File) -> Result<()> {
+    let mut dirty = BTreeSet::from([String::new()]);
     for dir in &changes.mkdir {
         tree.create(dir)
             .map_err(|e| Error::io("create", out.join(dir), e))?;
         dirty.insert(split(dir).0.to_owned());
     }
     // In batches, so that a render of many thousand files never holds more than a few hundred
-    // descriptors open.
-    for batch in changes.write.chunks(STAGE_BATCH) {
+    // descriptors open; the last batch is flushed with the intent and the directories.
+    let batches: Vec<&[&OutputFile]> = changes.write.chunks(STAGE_BATCH).collect();
+    for (index, batch) in batches.iter().enumerate() {
         let mut staged_files = Vec::with_capacity(batch.len());
-        for file in batch {
+        for file in *batch {
             let (dir_path, name) = split(&file.path);
             let staged = staged_name(name);
+            let at = || out.join(dir_path).join(&staged);
             let Lookup::Found(dir) = tree
                 .lookup(dir_path)
                 .map_err(|e| Error::io("open", out.join(dir_path), e))?
@@ -312,17 +343,25 @@ fn stage(tree: &mut Tree, out: &Path, changes: &Changes<'_>) -> Result<()> {
                     std::io::Error::from(std::io::ErrorKind::NotFound),
                 ));
             };
+            if let Entry::File { .. } = dir
+                .entry(&staged)
+                .map_err(|e| Error::io("inspect", at(), e))?
+            {
+                dir.remove_file(&staged)
+                    .map_err(|e| Error::io("remove", at(), e))?;
+            }
             let written = dir
                 .write_new(&staged, file.contents.as_bytes())
-                .map_err(|e| Error::io("write", out.join(dir_path).join(&staged), e))?;
+                .map_err(|e| Error::io("write", at(), e))?;
             staged_files.push(written);
             dirty.insert(dir_path.to_owned());
         }
-        let refs: Vec<&std::fs::File> = staged_files.iter().collect();
-        dir::sync_all(&refs, Sync::Data)
-            .map_err(|e| Error::io("sync the files staged in", out, e))?;
+        let mut flush: Vec<(&File, Sync)> = staged_files.iter().map(|f| (f, Sync::Data)).collect();
+        if index + 1 == batches.len() {
+            flush.push((&intent, Sync::Data));
+            flush.extend(dirty.iter().map(|dir| (tree.get(dir).as_file(), Sync::All)));
+        }
+        dir::sync_all(&flush).map_err(|e| Error::io("sync the files staged in", out, e))?;
     }
-    tree.sync_dirs(&dirty)
-        .map_err(|e| Error::io("sync", out, e))?;
     Ok(())
 }

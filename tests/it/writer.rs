@@ -651,6 +651,40 @@ fn an_interrupted_render_is_reported_by_check_and_recovered_by_the_next_render()
         .run();
 }
 
+/// A power cut can keep a staged file and lose the intent that named it: the next render removes
+/// it, whether it writes that file or not; a link under a staged name is not meshgen's to remove.
+#[test]
+fn staged_files_a_power_cut_orphaned_are_removed() {
+    let run = Test::new()
+        .args(["render", "default", "--out", "m"])
+        .write(
+            "m/istiod/.meshgen-new.deployment_istio-system_istiod.yaml",
+            "torn",
+        )
+        .write(
+            "m/security/.meshgen-new.peerauthentication_istio-system_default.yaml",
+            "torn",
+        )
+        .run();
+    let run = Test::with_tempdir(run.tempdir)
+        .args(["render", "permissive", "--out", "m"])
+        .stderr_contains("wrote 4 and removed 3 file(s) in m")
+        .run();
+    assert_no_reserved_names(&run.path().join("m"));
+    std::os::unix::fs::symlink(
+        "../kustomization.yaml",
+        run.path()
+            .join("m/istiod/.meshgen-new.deployment_istio-system_istiod.yaml"),
+    )
+    .unwrap();
+    Test::with_tempdir(run.tempdir)
+        .args(["render", "default", "--out", "m"])
+        .status(2)
+        .stderr_contains("is a symbolic link, but the name is meshgen's for a file it is writing")
+        .expect_unchanged("m")
+        .run();
+}
+
 #[test]
 fn leftovers_of_the_old_writer_are_reported_never_touched() {
     let run = Test::new()
