@@ -70,14 +70,15 @@ impl Dir {
         })
     }
 
-    /// Takes an exclusive (`flock`) lock on the directory, waiting for other renders.
+    /// Takes an exclusive (`flock`) lock on the directory, waiting for other renders. On a file
+    /// system without locks (some network file systems) renders go ahead unserialised.
     pub fn lock_exclusive(&self) -> io::Result<()> {
-        self.file.lock()
+        without_locks_ok(self.file.lock())
     }
 
     /// Takes a shared lock: `check` waits for a render in progress, never sees half of it.
     pub fn lock_shared(&self) -> io::Result<()> {
-        self.file.lock_shared()
+        without_locks_ok(self.file.lock_shared())
     }
 
     /// What `name` is.
@@ -360,6 +361,18 @@ impl Tree {
     /// Is `relative` an open directory?
     pub fn is_open(&self, relative: &str) -> bool {
         self.dirs.contains_key(relative)
+    }
+}
+
+fn without_locks_ok(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error)
+            if error.kind() == io::ErrorKind::Unsupported
+                || error.raw_os_error() == Some(Errno::NOLCK.raw_os_error()) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
 

@@ -326,7 +326,11 @@ fn stage(tree: &mut Tree, out: &Path, changes: &Changes<'_>, intent: File) -> Re
     }
     // In batches, so that a render of many thousand files never holds more than a few hundred
     // descriptors open; the last batch is flushed with the intent and the directories.
-    let batches: Vec<&[&OutputFile]> = changes.write.chunks(STAGE_BATCH).collect();
+    let mut batches: Vec<&[&OutputFile]> = changes.write.chunks(STAGE_BATCH).collect();
+    if batches.is_empty() {
+        // Only removals (a lock always changes with them; this keeps the flush regardless).
+        batches.push(&[]);
+    }
     for (index, batch) in batches.iter().enumerate() {
         let mut staged_files = Vec::with_capacity(batch.len());
         for file in *batch {
