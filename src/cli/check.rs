@@ -24,7 +24,7 @@ pub struct Args {
 
 pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
     let rendered = args.input.render()?.lint_errors()?;
-    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
+    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs)?;
     let drift = compare::check_directory(&args.out, &plan)?;
     if drift.is_clean() {
         return Ok(Outcome::Clean);

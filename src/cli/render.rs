@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use super::report::Printer;
 use super::{InputArgs, Outcome};
-use crate::emit;
+use crate::core::paths::ProjectRoot;
+use crate::emit::{self, Recovery};
 use crate::error::Result;
 
 pub const EXAMPLES: &str = "\
@@ -38,8 +39,26 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         printer.stdout(&emit::stream(&rendered.resources))?;
         return Ok(Outcome::Clean);
     };
-    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs);
-    let report = emit::write_directory(out, &plan)?;
+    let plan = emit::directory_plan(&rendered.resources, &rendered.inputs)?;
+    let root = ProjectRoot::new(&args.input.root)?;
+    let report = emit::write_directory(out, &plan, root.canonical_path())?;
+    match &report.recovery {
+        Some(Recovery::Finished { .. }) => printer.note(&format!(
+            "note: a render into {} had been interrupted after it committed; finished it first",
+            out.display()
+        )),
+        Some(Recovery::RolledBack) => printer.note(&format!(
+            "note: a render into {} had been interrupted before it committed; rolled it back first",
+            out.display()
+        )),
+        None => {}
+    }
+    for leftover in &report.leftovers {
+        printer.note(&format!(
+            "warning: {} was left by an older meshgen killed during a render; it may hold files of yours: move them back, then delete it",
+            leftover.display()
+        ));
+    }
     // pre-commit shows the whole list on failure: name every file then.
     if args.verbose || (args.fail_on_change && report.changed()) {
         for path in &report.written {

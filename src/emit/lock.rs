@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::dir::{Entry, Tree};
 use crate::core::diagnostic::{Diagnostic, Kind};
 use crate::core::paths;
 use crate::core::yaml;
@@ -51,12 +52,13 @@ impl Lock {
     }
 }
 
-/// The files a previous render owns in `out`, according to its lock (empty without a lock).
-pub fn owned_files(out: &Path) -> Result<BTreeSet<String>> {
-    let lock_path = out.join(LOCK_FILE);
-    if !lock_path.exists() {
-        return Ok(BTreeSet::new());
-    }
+/// The files the lock in the output directory says meshgen owns (with the lock itself; empty
+/// without a lock). The lock is untrusted input: it must be a regular file (not a link), within
+/// the input size budget, and every path it names a plain relative path inside the directory
+/// that is not one of the writer's reserved names; the writer then reaches each one without
+/// following links ([`super::dir`]), so a path through a link is refused where it is used.
+pub fn owned_files(tree: &Tree, shown: &Path) -> Result<BTreeSet<String>> {
+    let lock_path = shown.join(LOCK_FILE);
     let corrupt = |reason: &str| {
         Error::input(
             Diagnostic::new(
@@ -66,7 +68,26 @@ pub fn owned_files(out: &Path) -> Result<BTreeSet<String>> {
             .help("restore it from version control, or delete it together with the files meshgen wrote"),
         )
     };
-    let text = paths::read_input(&lock_path, &lock_path, "lock file").map_err(Error::input)?;
+    let root = tree.root();
+    match root
+        .entry(LOCK_FILE)
+        .map_err(|e| Error::io("inspect", &lock_path, e))?
+    {
+        Entry::Missing => return Ok(BTreeSet::new()),
+        Entry::File { .. } => {}
+        other => return Err(corrupt(&format!("it is {}", other.describe()))),
+    }
+    let bytes = root
+        .read(LOCK_FILE, paths::MAX_FILE_BYTES)
+        .map_err(|e| Error::io("read", &lock_path, e))?
+        .ok_or_else(|| {
+            corrupt(&format!(
+                "it is larger than {} MiB, or not a regular file",
+                paths::MAX_FILE_BYTES >> 20
+            ))
+        })?;
+    let text =
+        paths::utf8(bytes, &lock_path.display().to_string(), "lock file").map_err(Error::input)?;
     let value = match yaml::parse_document(&text) {
         Ok(Some((value, _))) => value,
         Ok(None) => return Err(corrupt("it is empty")),
@@ -76,7 +97,7 @@ pub fn owned_files(out: &Path) -> Result<BTreeSet<String>> {
         .map_err(|_| corrupt("it does not have the lock file's fields"))?;
     let mut owned = BTreeSet::new();
     for file in lock.files {
-        if !is_safe_relative(&file.path) {
+        if !is_safe_relative(&file.path) || is_reserved(&file.path) {
             return Err(corrupt(&format!(
                 "`{}` is not a plain relative path inside the directory",
                 crate::core::diagnostic::shown(&file.path)
@@ -93,7 +114,17 @@ pub fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
         && !path.starts_with('/')
         && !path.contains('\\')
+        && !path.contains('\0')
         && path
             .split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..")
 }
+
+/// A path with a component the writer reserves for its own transient files (`.meshgen-*`).
+pub fn is_reserved(path: &str) -> bool {
+    path.split('/')
+        .any(|part| part.starts_with(RESERVED_PREFIX))
+}
+
+/// The prefix of the writer's journal and temporary files.
+pub const RESERVED_PREFIX: &str = ".meshgen-";

@@ -18,7 +18,9 @@
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
 //! - [`injection`]: meshgen's contract with istiod's injection templates;
 //! - [`istio`]: revisions, tags, the canary upgrade doc, the knob fixtures against upstream;
-//! - [`upstream`]: typed validation and the analyzers over upstream's own manifests.
+//! - [`upstream`]: typed validation and the analyzers over upstream's own manifests;
+//! - [`writer`]: `render --out` never damages a repository: refused `--out`s, foreign files,
+//!   tampered locks, unique file names, interrupted renders, the SIGKILL crash test.
 
 mod argocd;
 mod cli;
@@ -34,3 +36,4 @@ mod overlay;
 mod safety;
 mod sarif;
 mod upstream;
+mod writer;
