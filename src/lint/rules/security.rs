@@ -4,7 +4,7 @@
 //! Policy matching is conservative: an attribute this module cannot evaluate from the objects
 //! alone (IP blocks, ports, conditions) counts as admitting, so findings are never guesses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -197,19 +197,24 @@ fn match_labels<'p>(policy: &'p Authz<'_>) -> Option<&'p BTreeMap<String, String
 
 /// ALLOW policies that apply to every workload `policy` applies to: in its namespace or the
 /// root namespace, with a selector that is a subset of its selector (none is the empty set).
+/// `by_namespace` holds the checked ALLOW policies by namespace, so each policy looks only at
+/// its own namespace's and the root's (the whole list per policy would be quadratic).
 fn covering<'m>(
     mesh: &Mesh<'_>,
-    policies: &'m [Authz<'m>],
+    by_namespace: &HashMap<&str, Vec<&'m Authz<'m>>>,
     policy: &Authz<'_>,
 ) -> Vec<&'m Authz<'m>> {
     let labels = match_labels(policy);
-    policies
-        .iter()
-        .filter(|other| checked_allow(other))
-        .filter(|other| {
-            other.object.id.namespace == policy.object.id.namespace
-                || other.object.id.namespace == mesh.root
-        })
+    let namespace = policy.object.id.namespace.as_str();
+    let mut scopes = vec![namespace];
+    if mesh.root != namespace {
+        scopes.push(&mesh.root);
+    }
+    scopes
+        .into_iter()
+        .filter_map(|scope| by_namespace.get(scope))
+        .flatten()
+        .copied()
         .filter(|other| match (match_labels(other), labels) {
             (None, _) => true,
             (Some(_), None) => false,
@@ -237,12 +242,19 @@ fn app_policies<'m>(
     if !mesh.knative_present() {
         return Vec::new();
     }
+    let mut by_namespace: HashMap<&str, Vec<&'m Authz<'m>>> = HashMap::new();
+    for policy in policies.iter().filter(|policy| checked_allow(policy)) {
+        by_namespace
+            .entry(policy.object.id.namespace.as_str())
+            .or_default()
+            .push(policy);
+    }
     policies
         .iter()
         .filter(|policy| {
             checked_allow(policy) && !mesh.is_system_namespace(&policy.object.id.namespace)
         })
-        .map(|policy| (policy, covering(mesh, policies, policy)))
+        .map(|policy| (policy, covering(mesh, &by_namespace, policy)))
         .collect()
 }
 
