@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
 
 use super::text::unified_diff;
@@ -97,9 +96,10 @@ pub fn check_directory(out: &Path, plan: &[OutputFile]) -> Result<Drift> {
     let planned: BTreeSet<&str> = plan.iter().map(|f| f.path.as_str()).collect();
     for file in plan {
         let path = out.join(&file.path);
-        match fs::read(&path) {
-            Ok(existing) if existing == file.contents.as_bytes() => {}
-            Ok(existing) => {
+        // Read like any input: a FIFO or device where a file belongs must not block `check`.
+        match crate::core::paths::read_existing(&path).map_err(Error::input)? {
+            Some(existing) if existing == file.contents.as_bytes() => {}
+            Some(existing) => {
                 if owned.contains(&file.path) {
                     let old = String::from_utf8_lossy(&existing);
                     drift
@@ -109,10 +109,7 @@ pub fn check_directory(out: &Path, plan: &[OutputFile]) -> Result<Drift> {
                     drift.foreign.push(file.path.clone());
                 }
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                drift.missing.push(file.path.clone());
-            }
-            Err(error) => return Err(Error::io("read", path, error)),
+            None => drift.missing.push(file.path.clone()),
         }
     }
     for path in owned {
