@@ -15,6 +15,9 @@
 //! - [`argocd`]: the Argo CD config-management plugin contract;
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
 //! - [`injection`]: meshgen's contract with istiod's injection templates;
+//! - [`hostile`]: hostile input of every class (special files, budgets, values that would break
+//!   the output, positions, the project root, the Argo CD environment), each bounded in time
+//!   and memory (suites `hostile/profiles`, `hostile/overlays`, `hostile/manifests`);
 //! - [`upstream`]: typed validation and the analyzers over upstream's own manifests.
 
 mod argocd;
@@ -24,6 +27,7 @@ mod determinism;
 mod generated;
 mod golden;
 mod harness;
+mod hostile;
 mod injection;
 mod lint;
 mod overlay;
