@@ -586,13 +586,21 @@ fn an_object_rendered_twice_names_both_sources() {
 }
 
 #[test]
-fn an_unknown_field_found_after_merging_extends_is_positioned() {
-    // Neither layer alone is wrong in a way the layer check sees; the merged profile is.
+fn problems_found_after_merging_extends_are_positioned_in_their_layer() {
+    // The parent alone may leave `certificateRef` to a child; the merged profile lacks it.
     let test = Test::new()
         .write("parent.yaml", format!("{PROFILE}spec:\n  gateway:\n    external:\n      https:\n        port: 8443\n"))
-        .write("child.yaml", format!("{PROFILE}extends: ./parent.yaml\nspec:\n  gateway:\n    external:\n      https:\n        certificateRef: {{nme: tls}}\n"));
+        .write("child.yaml", format!("{PROFILE}extends: ./parent.yaml\nspec:\n  gateway:\n    external:\n      port: 8080\n"))
+        .write("typo.yaml", format!("{PROFILE}extends: ./parent.yaml\nspec:\n  gateway:\n    external:\n      https:\n        certificateRef: {{nme: tls}}\n"));
     let run = bounded(&test, &["render", "child.yaml"]);
-    refused(&run, "child.yaml:8:");
+    refused(&run, "spec.gateway.external.https needs `certificateRef`");
+    assert!(run.stderr.contains("--> parent.yaml:6:7"), "{}", run.stderr);
+    let run = bounded(&test, &["render", "typo.yaml"]);
+    refused(
+        &run,
+        "unknown key `nme` in spec.gateway.external.https.certificateRef",
+    );
+    assert!(run.stderr.contains("--> typo.yaml:8:26"), "{}", run.stderr);
 }
 
 #[test]
@@ -768,4 +776,39 @@ fn the_argocd_root_never_widens_past_the_app_without_a_source_path() {
         ),
         "is outside the project root",
     );
+}
+
+// --- CRD bundles hold only what upstream CRD bundles hold.
+
+#[test]
+fn crd_bundles_holding_anything_but_named_crds_are_refused() {
+    for (case, document, expected) in [
+        ("scalar", "42\n", "holds a document that is not an object"),
+        (
+            "configmap",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: smuggled, namespace: default}\n",
+            "holds a `/ConfigMap`, not a CustomResourceDefinition",
+        ),
+        (
+            "unnamed",
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {}\n",
+            "holds a CustomResourceDefinition without `metadata.name`",
+        ),
+    ] {
+        let bundle = format!("# a bundle\n---\n{document}");
+        let sha = meshgen::core::digest::sha256_hex(bundle.as_bytes());
+        let test = Test::new().write(format!("crds/{case}.yaml"), &bundle).write(
+            "meshgen.yaml",
+            format!(
+                "{PROFILE}spec:\n  crds:\n    bundles:\n    - path: crds/{case}.yaml\n      sha256: \"{sha}\"\n"
+            ),
+        );
+        let run = bounded(&test, &["render", "meshgen.yaml"]);
+        refused(&run, expected);
+        assert!(
+            run.stderr.contains(&format!("--> crds/{case}.yaml:3:1")),
+            "{case}: {}",
+            run.stderr
+        );
+    }
 }

@@ -597,7 +597,7 @@ mod tests {
             "dash": "-x", "colon": "a: b", "url": "http://x", "star": "*", "p": "50%", "tilde": "~",
             "Yes": "NO", "On": "off", "y": "Y", "1.10": "0755", "date": "2001-12-14", "cr": "a\r\nb",
             "blank": "a\n   \nb\n", "tab": "\tx\ny", "nel": "a\u{85}b", "key with space": "v v",
-            "lead_newline": "\nabc\n", "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
+            "lead_newline": "\nabc\n", "multi\nline key": {"@\n": null}, "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
         });
         assert_eq!(to_yaml(&cases), to_yaml_with_saphyr(&cases));
         for scalar in [
@@ -608,6 +608,15 @@ mod tests {
         ] {
             assert_eq!(to_yaml(&scalar), to_yaml_with_saphyr(&scalar));
         }
+    }
+
+    #[test]
+    fn control_characters_are_left_to_serde_saphyr_which_refuses_them() {
+        // The fast reader once accepted a NUL inside a comment.
+        let (fast, reference) = parse_both_ways("# a\0comment\nkind: A\n");
+        assert!(fast.is_none());
+        assert!(reference.is_err());
+        assert!(parse_manifests("# a\0comment\nkind: A\n").is_err());
     }
 
     #[test]
