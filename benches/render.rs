@@ -1,6 +1,7 @@
 //! Render speed: the full default render in-process (load the built-in profile, render, finish,
-//! validate, analyze, serialise), and the scaling with the number of app namespaces.
-//! Run: `cargo bench --bench render`.
+//! validate, analyze, serialise), and the scaling with the number of app namespaces — 10, 1,000,
+//! 10,000 and 50,000, which must cost in proportion (issue #9: the analyzers were quadratic).
+//! Run: `cargo bench --bench render` (the 50,000 case takes a few minutes).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -40,7 +41,13 @@ fn namespaces_profile(count: usize) -> tempfile::TempDir {
 fn app_namespaces(c: &mut Criterion) {
     let mut group = c.benchmark_group("render with N app namespaces");
     group.sample_size(10);
-    for count in [10, 100, 1000] {
+    for count in [10, 1_000, 10_000, 50_000] {
+        // Ten samples of the large sets need more than criterion's default five seconds.
+        group.measurement_time(std::time::Duration::from_secs(match count {
+            50_000 => 120,
+            10_000 => 30,
+            _ => 5,
+        }));
         let dir = namespaces_profile(count);
         let root = ProjectRoot::new(dir.path()).unwrap();
         let source = ProfileSource::Path(dir.path().join("meshgen.yaml"));

@@ -10,18 +10,18 @@
 //! because dropping one means rendering what the Application did not ask for.
 //!
 //! The repository root (the boundary no path may leave) is computed from
-//! `ARGOCD_APP_SOURCE_PATH`: the sidecar runs the command in `<copy>/<source path>`, so the root
-//! is the working directory with that suffix removed. Walking up to a `.git` directory is only
-//! the fallback for runs outside Argo CD, because the repo-server usually excludes `.git` from
-//! the copy it streams (`reposerver.plugin.tar.exclusions`) and a walk that finds none would
-//! climb out of the copy — and one that found a `.git` above it would widen the boundary.
-//! Without either, the app directory itself is the root.
+//! `ARGOCD_APP_SOURCE_PATH` alone: the sidecar runs the command in `<copy>/<source path>`, so
+//! the root is the working directory with that suffix removed (an empty path or `.` means the
+//! app is the repository root). Without the variable the root is the app directory itself —
+//! never a walk up to a `.git`: the repo-server usually excludes `.git` from the copy it
+//! streams (`reposerver.plugin.tar.exclusions`), so a walk would climb out of the copy, and one
+//! that found a `.git` above it would widen the boundary to whatever lies there. By hand, set
+//! the variable as Argo CD does.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::diagnostic::{Diagnostic, Kind, Label, shown};
@@ -90,16 +90,105 @@ pub fn parameter_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// One entry of `ARGOCD_APP_PARAMETERS`, as Argo CD writes it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct RawParameter {
     name: String,
-    #[serde(default)]
     string: Option<String>,
-    #[serde(default)]
     array: Option<Vec<String>>,
-    #[serde(default)]
     map: Option<BTreeMap<String, String>>,
+}
+
+impl RawParameter {
+    /// Reads one entry, or says what is wrong with it in the Application's terms: the JSON
+    /// Pointer (inside the entry) of the culprit and the problem.
+    fn read(item: &Value) -> std::result::Result<RawParameter, (String, String)> {
+        use crate::core::diagnostic::type_name;
+        let Value::Object(fields) = item else {
+            return Err((
+                String::new(),
+                format!("it is {}, not an object", type_name(item)),
+            ));
+        };
+        let text = |key: &str, value: &Value| match value {
+            Value::String(text) => Ok(text.clone()),
+            other => Err((
+                format!("/{key}"),
+                format!("`{key}` is {}, expected a string", type_name(other)),
+            )),
+        };
+        let mut raw = RawParameter {
+            name: String::new(),
+            string: None,
+            array: None,
+            map: None,
+        };
+        let mut named = false;
+        for (key, value) in fields {
+            match key.as_str() {
+                "name" => {
+                    raw.name = text("name", value)?;
+                    named = true;
+                }
+                // `null` is what an unset field looks like in some generators: unset.
+                _ if value.is_null() => {}
+                "string" => raw.string = Some(text("string", value)?),
+                "array" => {
+                    let Value::Array(items) = value else {
+                        return Err((
+                            "/array".into(),
+                            format!(
+                                "`array` is {}, expected a list of strings",
+                                type_name(value)
+                            ),
+                        ));
+                    };
+                    let mut texts = Vec::with_capacity(items.len());
+                    for (index, item) in items.iter().enumerate() {
+                        match item {
+                            Value::String(text) => texts.push(text.clone()),
+                            other => {
+                                return Err((
+                                    format!("/array/{index}"),
+                                    format!(
+                                        "item {index} of `array` is {}, expected a string",
+                                        type_name(other)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    raw.array = Some(texts);
+                }
+                "map" => {
+                    let Value::Object(entries) = value else {
+                        return Err((
+                            "/map".into(),
+                            format!(
+                                "`map` is {}, expected a mapping of strings",
+                                type_name(value)
+                            ),
+                        ));
+                    };
+                    let mut map = BTreeMap::new();
+                    for (key, item) in entries {
+                        let pointer = format!("map/{}", crate::core::pointer::escape(key));
+                        map.insert(key.clone(), text(&pointer, item)?);
+                    }
+                    raw.map = Some(map);
+                }
+                other => {
+                    return Err((
+                        format!("/{}", crate::core::pointer::escape(other)),
+                        format!("unknown field `{}`", shown(other)),
+                    ));
+                }
+            }
+        }
+        if !named {
+            return Err((String::new(), "it has no `name`".to_owned()));
+        }
+        Ok(raw)
+    }
 }
 
 /// A setting and where it came from, to point errors at it.
@@ -166,17 +255,42 @@ fn read_environment(env: &[(OsString, OsString)]) -> Result<BTreeMap<String, Str
             continue;
         }
         let Some(value) = value.to_str() else {
-            return Err(Error::input(
-                Diagnostic::new(
-                    Kind::Unreadable,
-                    format!("environment variable `{name}` is not UTF-8 text"),
-                )
-                .help("Argo CD sets it from the Application; fix the Application (or the shell that exported it)"),
-            ));
+            // Say where the bad byte is and, in the parameters, which parameter holds it.
+            let bytes = value.as_encoded_bytes().to_vec();
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            let located = crate::core::paths::utf8(bytes, name, "environment variable")
+                .expect_err("the value is not UTF-8");
+            let mut diagnostic = Diagnostic::new(Kind::Unreadable, located.message);
+            if name == PARAMETERS_VAR
+                && let Some(parameter) = parameter_holding_bad_text(&lossy)
+            {
+                diagnostic
+                    .message
+                    .push_str(&format!(", in parameter `{}`", shown(&parameter)));
+            }
+            diagnostic = diagnostic.help("Argo CD sets it from the Application; fix the Application (or the shell that exported it)");
+            if let Some(label) = located.label {
+                diagnostic = diagnostic.at(*label);
+            }
+            return Err(Error::input(diagnostic));
         };
         out.insert(name.to_owned(), value.to_owned());
     }
     Ok(out)
+}
+
+/// The name of the parameter whose value held bytes that are not UTF-8 (`lossy`: the
+/// parameters with each bad byte replaced by U+FFFD), when the JSON still reads.
+fn parameter_holding_bad_text(lossy: &str) -> Option<String> {
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(lossy) else {
+        return None;
+    };
+    items.iter().find_map(|item| {
+        let name = item.get("name").and_then(Value::as_str)?;
+        item.to_string()
+            .contains('\u{FFFD}')
+            .then(|| name.to_owned())
+    })
 }
 
 /// Reads `ARGOCD_ENV_MESHGEN_*` (first) and `ARGOCD_APP_PARAMETERS` (overriding).
@@ -258,12 +372,12 @@ fn read_parameters(settings: &mut Settings, text: &str) -> Result<()> {
     };
     for (index, item) in items.into_iter().enumerate() {
         let at = format!("/{index}");
-        let raw: RawParameter = serde_json::from_value(item).map_err(|error| {
+        let raw = RawParameter::read(&item).map_err(|(pointer, problem)| {
             Error::input(source.at_value(
-                &at,
+                &format!("{at}{pointer}"),
                 Diagnostic::new(
                     Kind::WrongType,
-                    format!("plugin parameter {index} is not {{name, string|array|map}}: {error}"),
+                    format!("plugin parameter {index}{}: {problem}", item.get("name").and_then(Value::as_str).map(|name| format!(" (`{}`)", shown(name))).unwrap_or_default()),
                 )
                 .help("each parameter is an object with `name` and one of `string` (text), `array` (a list of texts) or `map`"),
             ))
@@ -359,47 +473,42 @@ fn read_parameters(settings: &mut Settings, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// The repository root, per the module documentation.
+/// The repository root, per the module documentation: `app_dir` minus
+/// `ARGOCD_APP_SOURCE_PATH`, or `app_dir` itself without the variable. It never lies above
+/// what the variable names.
 pub fn repository_root(app_dir: &Path, env: &BTreeMap<String, String>) -> Result<PathBuf> {
-    if let Some(source_path) = env.get(SOURCE_PATH_VAR).filter(|p| !p.is_empty()) {
-        let relative = Path::new(source_path);
-        let mut parts = Vec::new();
-        for component in relative.components() {
-            match component {
-                Component::Normal(part) => parts.push(part),
-                Component::CurDir => {}
-                _ => {
-                    return Err(Error::input(
-                        Diagnostic::new(Kind::OutsideRoot, format!("{SOURCE_PATH_VAR} `{}` is not a plain relative path", shown(source_path)))
-                            .help("Argo CD sets it to the Application's `spec.source.path`, relative to the repository root"),
-                    ));
-                }
-            }
-        }
-        let mut root = app_dir.to_path_buf();
-        for part in parts.iter().rev() {
-            if root.file_name() != Some(part) {
+    let Some(source_path) = env.get(SOURCE_PATH_VAR) else {
+        return Ok(app_dir.to_path_buf());
+    };
+    let relative = Path::new(source_path);
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(part),
+            Component::CurDir => {}
+            _ => {
                 return Err(Error::input(
-                    Diagnostic::new(Kind::OutsideRoot, format!(
-                        "the working directory `{}` does not end with {SOURCE_PATH_VAR} `{}`",
-                        app_dir.display(),
-                        shown(source_path)
-                    ))
-                    .help("the plugin must run in the app's directory of the repository copy, as argocd-cmp-server does; unset the variable when running by hand"),
+                    Diagnostic::new(Kind::OutsideRoot, format!("{SOURCE_PATH_VAR} `{}` is not a plain relative path", shown(source_path)))
+                        .help("Argo CD sets it to the Application's `spec.source.path`, relative to the repository root"),
                 ));
             }
-            root.pop();
         }
-        return Ok(root);
     }
-    let mut dir = Some(app_dir);
-    while let Some(current) = dir {
-        if current.join(".git").exists() {
-            return Ok(current.to_path_buf());
+    let mut root = app_dir.to_path_buf();
+    for part in parts.iter().rev() {
+        if root.file_name() != Some(part) {
+            return Err(Error::input(
+                Diagnostic::new(Kind::OutsideRoot, format!(
+                    "the working directory `{}` does not end with {SOURCE_PATH_VAR} `{}`",
+                    app_dir.display(),
+                    shown(source_path)
+                ))
+                .help("the plugin must run in the app's directory of the repository copy, as argocd-cmp-server does; when running by hand, set the variable to the app's path in the repository"),
+            ));
         }
-        dir = current.parent();
+        root.pop();
     }
-    Ok(app_dir.to_path_buf())
+    Ok(root)
 }
 
 /// A change a plugin parameter makes to the profile.
@@ -562,6 +671,17 @@ mod tests {
         assert!(repository_root(app, &env(&[(SOURCE_PATH_VAR, "../prod")])).is_err());
         let root = repository_root(app, &env(&[(SOURCE_PATH_VAR, ".")])).unwrap();
         assert_eq!(root, app);
+        let root = repository_root(app, &env(&[(SOURCE_PATH_VAR, "")])).unwrap();
+        assert_eq!(root, app);
+    }
+
+    #[test]
+    fn without_a_source_path_the_root_is_the_app_directory_even_below_a_git() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        let app = dir.path().join("copy/app");
+        std::fs::create_dir_all(&app).unwrap();
+        assert_eq!(repository_root(&app, &env(&[])).unwrap(), app);
     }
 
     #[test]
@@ -626,6 +746,20 @@ mod tests {
         let error =
             read_environment(&[(OsString::from(SOURCE_PATH_VAR), bad.clone())]).unwrap_err();
         assert!(error.diagnostics()[0].message.contains(SOURCE_PATH_VAR));
+        let mut parameters = br#"[{"name":"mtls-mode","string":"PERMISSIVE"#.to_vec();
+        parameters.extend_from_slice(b"\xff\"}]");
+        let error = read_environment(&[(
+            OsString::from(PARAMETERS_VAR),
+            OsString::from_vec(parameters),
+        )])
+        .unwrap_err();
+        let diagnostic = &error.diagnostics()[0];
+        assert!(
+            diagnostic.message.contains("in parameter `mtls-mode`"),
+            "{}",
+            diagnostic.message
+        );
+        assert_eq!(diagnostic.label.as_ref().unwrap().column, 42);
         // Variables meshgen does not read stay irrelevant.
         assert!(read_environment(&[(OsString::from("LANG"), bad)]).is_ok());
     }

@@ -194,20 +194,52 @@ pub fn finish(mut resources: Vec<Resource>, argocd: &Argocd) -> Result<Vec<Resou
         .windows(2)
         .filter(|pair| pair[0].1.key() == pair[1].1.key())
         .map(|pair| {
-            Diagnostic::new(
+            let (first, second) = (&pair[0].2, &pair[1].2);
+            let diagnostic = Diagnostic::new(
                 Kind::Conflict,
                 format!(
-                    "`{}` is rendered twice (by `{}` and `{}`)",
-                    pair[1].1, pair[0].2.component, pair[1].2.component
+                    "`{}` is rendered twice: by {} and by {}",
+                    pair[1].1,
+                    source_of(first),
+                    source_of(second)
                 ),
             )
-            .help("an overlay adds an object the profile already renders; patch it instead")
+            .help("each object may come from one place: patch the existing object instead of adding it again, or give one of them another name");
+            // Point at the user's file that holds one of the two, the later one first.
+            match [second, first].into_iter().find_map(|r| where_from(r)) {
+                Some(label) => diagnostic.at(label.clone()),
+                None => diagnostic,
+            }
         })
         .collect();
     if !duplicates.is_empty() {
         return Err(Error::inputs(duplicates));
     }
     Ok(keyed.into_iter().map(|(_, _, resource)| resource).collect())
+}
+
+/// How a message names where an object came from: the file (and line) that added it, the
+/// component that rendered it, and the last patch that changed it.
+fn source_of(resource: &Resource) -> String {
+    let provenance = &resource.provenance;
+    let mut text = match &provenance.added {
+        Some(label) => format!("`{label}` (component `{}`)", resource.component),
+        None => format!("component `{}`", resource.component),
+    };
+    if let Some(touch) = provenance.patches.last() {
+        text.push_str(&format!(", changed by {} at `{}`", touch.name, touch.label));
+    }
+    text
+}
+
+/// The user's file position behind an object, if any: its last patch, else its addition.
+fn where_from(resource: &Resource) -> Option<&crate::core::diagnostic::Label> {
+    let provenance = &resource.provenance;
+    provenance
+        .patches
+        .last()
+        .map(|touch| &touch.label)
+        .or(provenance.added.as_ref())
 }
 
 fn entry_map<'a>(metadata: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {

@@ -61,7 +61,7 @@ pub fn render(loaded: LoadedProfile, root: &ProjectRoot, overlays: &[PathBuf]) -
     overlay::apply(&mut resources, &overlays)?;
     let resources = finish::finish(resources, &loaded.profile.spec.gitops.argocd)?;
     let objects: Vec<&serde_json::Value> = resources.iter().map(|r| &r.object).collect();
-    check_types(&objects)?;
+    check_types(&objects, &resources)?;
     let options = LintOptions {
         validated: true,
         ..lint_options(&loaded)
@@ -93,26 +93,44 @@ pub fn render(loaded: LoadedProfile, root: &ProjectRoot, overlays: &[PathBuf]) -
     })
 }
 
-/// Stage 6: every field the Kubernetes types and CRD schemas do not know, as one input error.
-fn check_types(objects: &[&serde_json::Value]) -> Result<()> {
-    let problems: Vec<Diagnostic> = validate::check(objects)
+/// Stage 6: every field the Kubernetes types and CRD schemas do not know, as one input error,
+/// each pointing at the overlay patch or added manifest that put the field there. An object no
+/// overlay touched that fails is meshgen's own bug, and says so.
+fn check_types(objects: &[&serde_json::Value], resources: &[Resource]) -> Result<()> {
+    use std::collections::HashMap;
+    let errors = validate::check(objects);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let by_key: HashMap<_, &Resource> = resources
+        .iter()
+        .map(|resource| (resource.identity().key(), resource))
+        .collect();
+    let problems: Vec<Diagnostic> = errors
         .into_iter()
         .map(|error| {
-            Diagnostic::new(
-                crate::core::diagnostic::Kind::InvalidObject,
-                format!(
-                    "`{}`: {} at `{}`",
-                    error.object, error.problem, error.pointer
+            let message = format!(
+                "`{}`: {} at `{}`",
+                error.object, error.problem, error.pointer
+            );
+            let blamed = by_key
+                .get(&error.object.key())
+                .and_then(|resource| resource.provenance.blame(&error.pointer));
+            let diagnostic = Diagnostic::new(crate::core::diagnostic::Kind::InvalidObject, message);
+            match blamed {
+                Some((label, Some(patch))) => diagnostic.at(label.clone()).help(format!(
+                    "{patch} of this overlay writes this field, and the API server would drop or reject it; fix the patch"
+                )),
+                Some((label, None)) => diagnostic.at(label.clone()).help(
+                    "this object comes from this file, and the API server would drop or reject the field; fix it here",
                 ),
-            )
-            .help("the API server would drop or reject this field; fix the overlay or patch that sets it")
+                None => diagnostic.help(
+                    "meshgen rendered this object without any overlay: this is a meshgen bug; please report it with the profile",
+                ),
+            }
         })
         .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::inputs(problems))
-    }
+    Err(Error::inputs(problems))
 }
 
 /// What the analyzers are told about this profile: its acknowledged codes and where Knative runs.

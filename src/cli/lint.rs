@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use super::report::Printer;
 use super::{InputArgs, Outcome};
 use crate::core::diagnostic::{Diagnostic, Kind};
-use crate::core::paths::ProjectRoot;
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions};
 use crate::pipeline;
@@ -64,7 +63,7 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     let report = if args.manifests.is_empty() {
-        let root = ProjectRoot::new(&args.input.root)?;
+        let root = args.input.project_root()?;
         let loaded = pipeline::load_profile(&ProfileSource::parse(&args.input.profile), &root)
             .map_err(|error| args.input.default_profile_hint(error))?;
         let rendered = pipeline::render(loaded, &root, &args.input.overlays)?;

@@ -125,9 +125,11 @@ pub struct InputArgs {
     /// own `overlays`. Repeatable; applied in the order given.
     #[arg(long = "overlay", value_name = "PATH")]
     pub overlays: Vec<PathBuf>,
-    /// Directory every input must live in.
-    #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
-    pub root: PathBuf,
+    /// Directory every input must live in [default: the repository holding the profile (the
+    /// nearest directory above it with `.git`), else the working directory if the profile is
+    /// below it, else the profile's directory; for a built-in profile, the working directory].
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub root: Option<PathBuf>,
 }
 
 /// `PROFILE`: any text; the built-in profile names are offered to shell completion.
@@ -158,10 +160,26 @@ impl clap::builder::TypedValueParser for ProfileArg {
 /// The profile `render` reads when none is named.
 const DEFAULT_PROFILE: &str = "./meshgen.yaml";
 
+/// The project root of a run: `--root` when given, else the one the profile implies (see
+/// [`ProjectRoot::for_profile`]); a built-in profile names no file, so its root is the working
+/// directory. `--overlay` paths are relative to the working directory and must lie inside it.
+pub(crate) fn project_root(root: Option<&std::path::Path>, profile: &str) -> Result<ProjectRoot> {
+    Ok(match (root, ProfileSource::parse(profile)) {
+        (Some(root), _) => ProjectRoot::new(root)?,
+        (None, ProfileSource::Path(path)) => ProjectRoot::for_profile(&path)?,
+        (None, ProfileSource::Builtin(_)) => ProjectRoot::new(std::path::Path::new("."))?,
+    })
+}
+
 impl InputArgs {
+    /// The project root of this input (see [`project_root`]).
+    fn project_root(&self) -> Result<ProjectRoot> {
+        project_root(self.root.as_deref(), &self.profile)
+    }
+
     /// Loads and renders the profile (the report is the caller's to judge).
     fn render(&self) -> Result<Rendered> {
-        let root = ProjectRoot::new(&self.root)?;
+        let root = self.project_root()?;
         let loaded = pipeline::load_profile(&ProfileSource::parse(&self.profile), &root)
             .map_err(|error| self.default_profile_hint(error))?;
         pipeline::render(loaded, &root, &self.overlays)
@@ -187,10 +205,10 @@ impl InputArgs {
                 shell_word(&overlay.display().to_string())
             ));
         }
-        if self.root != std::path::Path::new(".") {
+        if let Some(root) = &self.root {
             command.push_str(&format!(
                 " --root {}",
-                shell_word(&self.root.display().to_string())
+                shell_word(&root.display().to_string())
             ));
         }
         command.push_str(&format!(

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use super::Outcome;
 use super::report::Printer;
-use crate::core::paths::ProjectRoot;
 use crate::core::yaml;
 use crate::error::Result;
 use crate::pipeline;
@@ -25,9 +24,11 @@ pub enum Command {
         /// A profile file or a built-in profile name.
         #[arg(value_parser = super::ProfileArg, value_hint = clap::ValueHint::FilePath)]
         profile: String,
-        /// Directory every input must live in.
-        #[arg(long, value_name = "DIR", default_value = ".", value_hint = clap::ValueHint::DirPath)]
-        root: PathBuf,
+        /// Directory every input must live in [default: the repository holding the profile,
+        /// else the working directory if the profile is below it, else the profile's
+        /// directory; the working directory for a built-in profile].
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        root: Option<PathBuf>,
     },
 }
 
@@ -41,7 +42,7 @@ pub fn run(command: &Command, printer: &Printer) -> Result<Outcome> {
             printer.stdout(&text)?;
         }
         Command::Show { profile, root } => {
-            let root = ProjectRoot::new(root)?;
+            let root = super::project_root(root.as_deref(), profile)?;
             let loaded = pipeline::load_profile(&ProfileSource::parse(profile), &root)?;
             let mut shown = loaded.profile;
             shown.extends = None;

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use super::report::Printer;
 use super::{InputArgs, Outcome};
-use crate::core::paths::ProjectRoot;
 use crate::emit::{self, Recovery};
 use crate::error::Result;
 
@@ -40,7 +39,7 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     };
     let plan = emit::directory_plan(&rendered.resources, &rendered.inputs)?;
-    let root = ProjectRoot::new(&args.input.root)?;
+    let root = args.input.project_root()?;
     let report = emit::write_directory(out, &plan, root.canonical_path())?;
     match &report.recovery {
         Some(Recovery::Finished { .. }) => printer.note(&format!(

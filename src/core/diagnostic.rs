@@ -172,10 +172,18 @@ pub fn type_name(value: &Value) -> &'static str {
 pub fn token_width(line: &str, column: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(column.saturating_sub(1)).collect();
     let width = match rest.first() {
-        Some(quote @ ('"' | '\'')) => rest[1..]
-            .iter()
-            .position(|c| c == quote)
-            .map_or(rest.len(), |end| end + 2),
+        Some(quote @ ('"' | '\'')) => {
+            // Up to the closing quote: in a double-quoted scalar `\"` does not close it.
+            let mut escaped = false;
+            rest[1..]
+                .iter()
+                .position(|c| {
+                    let closes = c == quote && !escaped;
+                    escaped = *quote == '"' && *c == '\\' && !escaped;
+                    closes
+                })
+                .map_or(rest.len(), |end| end + 2)
+        }
         Some(_) => rest
             .iter()
             .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
@@ -202,5 +210,6 @@ mod tests {
         assert_eq!(token_width("tag: \"a b\" # x", 6), 5);
         assert_eq!(token_width("mode: STRICT", 7), 6);
         assert_eq!(token_width("", 1), 1);
+        assert_eq!(token_width(r#"hub: "a\"b" # x"#, 6), 6);
     }
 }

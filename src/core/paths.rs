@@ -2,6 +2,12 @@
 //! resolve (symlinks followed) inside the root, so a render never depends on files outside the
 //! repository it describes — Argo CD's repo-server and CI see exactly what the author saw.
 //!
+//! The root follows the profile, as helm, kustomize and istioctl follow the path they are
+//! given ([`ProjectRoot::for_profile`]): the repository that contains the profile file (the
+//! nearest directory above it holding `.git`), else the working directory when the profile is
+//! below it, else the profile's own directory; `--root` overrides it, and the Argo CD plugin
+//! computes its own, stricter root (`argocd`).
+//!
 //! Inputs are read the way a careful peer reads them: only regular files (a FIFO, a device or a
 //! directory is refused before it is opened, so it can neither block nor stream forever), at
 //! most [`MAX_FILE_BYTES`] per file and [`MAX_RENDER_BYTES`] for all files of one render, and
@@ -40,7 +46,7 @@ impl ProjectRoot {
                     dir.display()
                 ),
             )
-            .help("pass an existing directory with --root (default: the working directory)")
+            .help("pass an existing directory with --root")
         })?;
         if !canonical.is_dir() {
             return Err(Diagnostic::new(
@@ -53,6 +59,41 @@ impl ProjectRoot {
             shown: dir.to_path_buf(),
             canonical,
             read_bytes: Cell::new(0),
+        })
+    }
+
+    /// The root of a render of the profile file at `profile` (as named, relative to the
+    /// working directory): the nearest directory above it that holds `.git` (a repository, or
+    /// a worktree whose `.git` is a file); else the working directory when the profile is below
+    /// it; else the directory the profile is in. A profile whose directory does not exist gets
+    /// the working directory, so loading it reports the missing file.
+    pub fn for_profile(profile: &Path) -> Result<ProjectRoot, Diagnostic> {
+        let dir = match profile.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let Ok(canonical) = dir.canonicalize() else {
+            return ProjectRoot::new(Path::new("."));
+        };
+        let cwd = std::env::current_dir()
+            .and_then(|cwd| cwd.canonicalize())
+            .ok();
+        let found = match canonical
+            .ancestors()
+            .find(|ancestor| std::fs::symlink_metadata(ancestor.join(".git")).is_ok())
+        {
+            Some(repository) => repository.to_path_buf(),
+            // No repository: a profile below the working directory keeps it as the root (a
+            // copy without `.git` reads as it did), one elsewhere gets its own directory.
+            None => match cwd {
+                Some(cwd) if canonical.starts_with(&cwd) => cwd,
+                _ => canonical,
+            },
+        };
+        let root = ProjectRoot::new(&found)?;
+        Ok(ProjectRoot {
+            shown: shown_from_working_directory(&root.canonical),
+            ..root
         })
     }
 
@@ -119,6 +160,71 @@ impl ProjectRoot {
         self.read_bytes.set(total);
         Ok(text)
     }
+}
+
+/// How messages show `dir`: relative to the working directory when it is the working
+/// directory, below it or above it (`.`, `clusters/prod`, `../..`), else absolute.
+fn shown_from_working_directory(dir: &Path) -> PathBuf {
+    let Some(cwd) = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+    else {
+        return dir.to_path_buf();
+    };
+    if let Ok(below) = dir.strip_prefix(&cwd) {
+        return if below.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            below.to_path_buf()
+        };
+    }
+    if let Ok(above) = cwd.strip_prefix(dir) {
+        return above.components().map(|_| "..").collect();
+    }
+    dir.to_path_buf()
+}
+
+/// Reads a file an earlier render wrote, to compare it: `Ok(None)` when nothing is there. A
+/// FIFO, device or directory in its place, or a file larger than [`MAX_FILE_BYTES`], is an
+/// error, so a comparison can neither block nor read forever (symlinks are followed: a link
+/// to `/dev/zero` is refused like the device itself).
+pub fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
+    let unreadable = |message: String| Diagnostic::new(Kind::Unreadable, message);
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(unreadable(format!(
+                "cannot read `{}`: {error}",
+                path.display()
+            )));
+        }
+    };
+    if !metadata.is_file() {
+        return Err(unreadable(format!(
+            "`{}` is not a regular file (a directory, FIFO, socket or device)",
+            path.display()
+        ))
+        .help("meshgen writes regular files; remove what is in its place, or choose another --out directory"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(
+            Kind::Budget,
+            format!(
+                "`{}` is larger than {} MiB",
+                path.display(),
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .help("meshgen writes no file this large; remove it, or choose another --out directory"));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|error| unreadable(format!("cannot read `{}`: {error}", path.display())))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| unreadable(format!("cannot read `{}`: {error}", path.display())))?;
+    Ok(Some(bytes))
 }
 
 /// Reads `canonical` (shown to the user as `path`): a regular file of at most
@@ -226,6 +332,23 @@ mod tests {
         assert!(error.message.contains("0xff"), "{}", error.message);
     }
 
+    #[test]
+    fn the_root_is_the_repository_of_the_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("clusters/prod")).unwrap();
+        std::fs::write(repo.join(".git"), "gitdir: elsewhere\n").unwrap();
+        let root = ProjectRoot::for_profile(&repo.join("clusters/prod/meshgen.yaml")).unwrap();
+        assert_eq!(root.canonical_path(), repo.canonicalize().unwrap());
+        // Without a repository (and outside the working directory): the profile's directory.
+        std::fs::create_dir_all(dir.path().join("plain/sub")).unwrap();
+        let root = ProjectRoot::for_profile(&dir.path().join("plain/sub/p.yaml")).unwrap();
+        assert_eq!(
+            root.canonical_path(),
+            dir.path().join("plain/sub").canonicalize().unwrap()
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn special_files_are_refused_before_reading() {
@@ -235,5 +358,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.kind, Kind::Unreadable);
         assert!(ProjectRoot::new(Path::new("/dev/null")).is_err());
+        assert!(read_existing(Path::new("/dev/zero")).is_err());
+        assert_eq!(read_existing(Path::new("/nonexistent/x")).unwrap(), None);
     }
 }

@@ -4,6 +4,7 @@
 //! that span several fields ([`validate`]).
 
 pub mod builtin;
+pub mod grammar;
 pub mod load;
 pub mod origins;
 pub mod schema;

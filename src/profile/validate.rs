@@ -2,6 +2,8 @@
 //! versions, port ranges, and fields that must agree with each other. Checked once, here, so the
 //! model and templates can trust the profile.
 
+use super::grammar;
+pub use super::grammar::{is_dns_label, is_dns_subdomain};
 use super::origins::Origins;
 use super::types::{MeshProfile, SUPPORTED_ISTIO_VERSIONS};
 use crate::core::diagnostic::{Diagnostic, Kind, shown};
@@ -26,7 +28,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     if !SUPPORTED_ISTIO_VERSIONS.contains(&istio.version.as_str()) {
         report(
             "/spec/istio/version",
-            format!("Istio {} is not supported", istio.version),
+            format!("Istio {} is not supported", shown(&istio.version)),
             &format!(
                 "supported versions: {}",
                 SUPPORTED_ISTIO_VERSIONS.join(", ")
@@ -43,37 +45,6 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
                 "leave `revision` unset for the default revision",
             );
         }
-    }
-    for (pointer, value, what) in [
-        (
-            "/spec/istio/hub",
-            istio.hub.as_str(),
-            "an image registry such as docker.io/istio",
-        ),
-        (
-            "/spec/istio/trustDomain",
-            istio.trust_domain.as_str(),
-            "a trust domain such as cluster.local",
-        ),
-    ] {
-        if value.trim().is_empty() {
-            report(
-                pointer,
-                format!("{} is empty", dotted(pointer)),
-                &format!("write {what}"),
-            );
-        }
-    }
-    if istio
-        .tag
-        .as_deref()
-        .is_some_and(|tag| tag.trim().is_empty())
-    {
-        report(
-            "/spec/istio/tag",
-            "spec.istio.tag is empty".into(),
-            "remove it to use the Istio version as tag",
-        );
     }
     let pilot = &istio.pilot;
     if pilot.replicas == 0 {
@@ -122,7 +93,10 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
         if service.len() > 63 {
             report(
                 pointer,
-                format!("the Service istiod creates, `{service}`, is longer than 63 characters"),
+                format!(
+                    "the Service istiod creates, `{}`, is longer than 63 characters",
+                    shown(&service)
+                ),
                 "shorten the gateway or class name",
             );
         }
@@ -130,7 +104,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     if gateway.external.name == gateway.local.name {
         report(
             "/spec/gateway/local/name",
-            format!("both gateways are named `{}`", gateway.local.name),
+            format!("both gateways are named `{}`", shown(&gateway.local.name)),
             "give the local gateway its own name",
         );
     }
@@ -181,21 +155,42 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
     if knative.eventing.enabled {
         system.push(knative.namespaces.eventing.as_str());
     }
-    let mut listed = std::collections::HashSet::with_capacity(knative.app_namespaces.len());
+    // A name listed many times is one problem, reported once at its first repetition: 10,000
+    // copies of a name must not become 10,000 messages.
+    let mut listed: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(knative.app_namespaces.len());
+    for namespace in &knative.app_namespaces {
+        *listed.entry(namespace.as_str()).or_default() += 1;
+    }
+    let mut reported = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(knative.app_namespaces.len());
     for (index, namespace) in knative.app_namespaces.iter().enumerate() {
         let pointer = format!("/spec/knative/appNamespaces/{index}");
+        if !seen.insert(namespace.as_str()) {
+            if reported.insert(namespace.as_str()) {
+                let times = listed[namespace.as_str()];
+                let count = if times == 2 {
+                    "twice".to_owned()
+                } else {
+                    format!("{times} times")
+                };
+                report(
+                    &pointer,
+                    format!("app namespace `{}` is listed {count}", shown(namespace)),
+                    "remove the repeated entries",
+                );
+            }
+            continue;
+        }
         check_label(&mut report, &pointer, namespace);
         if system.contains(&namespace.as_str()) {
             report(
                 &pointer,
-                format!("`{namespace}` is a system namespace, not an app namespace"),
+                format!(
+                    "`{}` is a system namespace, not an app namespace",
+                    shown(namespace)
+                ),
                 "remove it from appNamespaces",
-            );
-        } else if !listed.insert(namespace.as_str()) {
-            report(
-                &pointer,
-                format!("app namespace `{namespace}` is listed twice"),
-                "remove the repeated entry",
             );
         }
     }
@@ -225,7 +220,7 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
         {
             report(
                 &format!("/spec/lint/ignore/{index}/code"),
-                format!("`{code}` is not an analyzer code"),
+                format!("`{}` is not an analyzer code", shown(code)),
                 "codes look like MG0004; `meshgen lint --explain CODE` describes one",
             );
         }
@@ -237,6 +232,9 @@ pub fn validate(profile: &MeshProfile, origins: &Origins) -> Vec<Diagnostic> {
             );
         }
     }
+    // Every value that lands in an image reference, a trust domain, a quantity or the mesh
+    // config, against its grammar.
+    grammar::check(profile, &mut report);
     problems
 }
 
@@ -343,6 +341,31 @@ fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str
                         );
                     }
                 }
+                if overrides
+                    .get("hub")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| !v.trim().is_empty())
+                    && let Err(why) = grammar::check_registry(&effective.hub)
+                {
+                    report(
+                        &format!("{pointer}/hub"),
+                        format!(
+                            "`{}` is not an image registry: {why}",
+                            shown(&effective.hub)
+                        ),
+                        "write a registry and optional path, such as `docker.io/istio`",
+                    );
+                }
+                if let Some(tag) = overrides.get("tag").and(effective.tag.as_deref())
+                    && !tag.trim().is_empty()
+                    && let Err(why) = grammar::check_tag(tag)
+                {
+                    report(
+                        &format!("{pointer}/tag"),
+                        format!("`{}` is not an image tag: {why}", shown(tag)),
+                        "a tag is letters, digits, `_`, `.` and `-`, such as `1.30.3`",
+                    );
+                }
                 let pilot = &effective.pilot;
                 if overrides.contains_key("pilot") {
                     if pilot.replicas == 0 {
@@ -367,18 +390,7 @@ fn istio_rules(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &str
             }
         }
     }
-    if let Some(revision) = &istio.revision
-        && revision.len() > 56
-    {
-        report(
-            "/spec/istio/revision",
-            format!(
-                "revision `{}` is longer than 56 characters",
-                shown(revision)
-            ),
-            "its Service `istiod-<revision>` must fit in 63 characters",
-        );
-    }
+    // `spec.istio.revision`'s length is a grammar rule (`grammar::check`).
 
     // Revision tags.
     for (tag, target) in &istio.revision_tags {
@@ -895,54 +907,17 @@ fn cluster_safety(profile: &MeshProfile, report: &mut impl FnMut(&str, String, &
     }
 }
 
-/// A Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
-/// letters, digits, `-`, `_`, `.`, starting and ending alphanumeric.
+// The grammars live in `grammar`; these read as the rules above need them.
 fn is_label_key(key: &str) -> bool {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
+    grammar::check_label_key(key).is_ok()
 }
 
-/// A Kubernetes label value: empty, or at most 63 letters, digits, `-`, `_`, `.`, starting and
-/// ending alphanumeric.
 fn is_label_value(value: &str) -> bool {
-    value.is_empty()
-        || (value.len() <= 63
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            && value
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-            && value
-                .bytes()
-                .last()
-                .is_some_and(|b| b.is_ascii_alphanumeric()))
+    grammar::check_label_value(value).is_ok()
 }
 
-/// A Kubernetes resource quantity (`100m`, `0.5`, `128Mi`, `1e3`).
 fn is_quantity(text: &str) -> bool {
-    let number_end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(number_end);
-    let number = number.strip_prefix(['+', '-']).unwrap_or(number);
-    let digits = number.replace('.', "");
-    let number_ok = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && number.matches('.').count() <= 1;
-    let suffix_ok = [
-        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-    ]
-    .contains(&suffix)
-        || suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
-            let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
-        });
-    number_ok && suffix_ok
+    grammar::check_quantity(text).is_ok()
 }
 
 /// An extension provider name meshgen can place unquoted-safe: letters, digits, `-`, `_`, `.`.
@@ -952,22 +927,6 @@ fn is_provider_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-}
-
-/// DNS-1123 label: what Kubernetes accepts as a namespace or Service name.
-pub fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-/// DNS-1123 subdomain: what Kubernetes accepts as most object names.
-pub fn is_dns_subdomain(name: &str) -> bool {
-    name.len() <= 253 && name.split('.').all(is_dns_label)
 }
 
 fn check_label(report: &mut impl FnMut(&str, String, &str), pointer: &str, name: &str) {
@@ -1005,20 +964,5 @@ fn check_port(report: &mut impl FnMut(&str, String, &str), pointer: &str, port: 
             format!("port {port} is out of range"),
             "use a port from 1 to 65535",
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dns_names() {
-        assert!(is_dns_label("knative-serving"));
-        assert!(!is_dns_label("Knative"));
-        assert!(!is_dns_label("-a"));
-        assert!(!is_dns_label(&"a".repeat(64)));
-        assert!(is_dns_subdomain("istio.io"));
-        assert!(!is_dns_subdomain("a..b"));
     }
 }

@@ -118,7 +118,16 @@ pub fn load_bundles(
         for (object, positions) in documents {
             let source = SourceFile::new(name.clone(), text.as_str(), positions);
             check_document(&source, &object)?;
-            resources.push(Resource::new(Component::Crds, object));
+            let mut resource = Resource::new(Component::Crds, object);
+            // Where the document starts, for "rendered twice" and typed validation (without
+            // the source line: finding it would scan the bundle once per document).
+            let start = source.positions.locate_value("").unwrap_or(Loc::START);
+            resource.provenance.added = Some(crate::core::diagnostic::Label {
+                line: usize::try_from(start.line).unwrap_or(1),
+                column: usize::try_from(start.column).unwrap_or(1),
+                ..crate::core::diagnostic::Label::file(name.clone())
+            });
+            resources.push(resource);
         }
         inputs.push(BundleInput {
             path: path.to_string_lossy().replace('\\', "/"),

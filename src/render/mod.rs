@@ -47,6 +47,8 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // YAML, not HTML: never escape. Must be set before templates are added.
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_formatter(yaml_scalar);
+    env.add_filter("bare", bare);
     env.set_syntax(
         SyntaxConfig::builder()
             .trim_blocks(true)
@@ -63,6 +65,59 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// How a template places a value: every string as a JSON string (a YAML double-quoted scalar),
+/// numbers and booleans as themselves, anything else is a template bug. So a placed string is
+/// one scalar whatever it holds — a namespace named `on` or `y` stays a string, and a value
+/// with a newline or quote cannot add YAML of its own — on top of the profile's grammar checks
+/// (`profile::grammar`), which refuse such values where they enter. Templates therefore never
+/// quote `{{ … }}` themselves; the bytes written do not change, since rendered YAML is parsed
+/// and written again.
+fn yaml_scalar(
+    out: &mut minijinja::Output<'_>,
+    _: &mut minijinja::State<'_, '_>,
+    value: &JinjaValue,
+) -> std::result::Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    if value.is_safe() {
+        // Only `bare` makes safe strings: written as it decided.
+        return out
+            .write_str(value.as_str().unwrap_or_default())
+            .map_err(minijinja::Error::from);
+    }
+    let text = match value.kind() {
+        ValueKind::String => serde_json::to_string(value.as_str().unwrap_or_default())
+            .expect("a string serialises to JSON"),
+        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        kind => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("a template placed {kind}, not a string, number or boolean"),
+            ));
+        }
+    };
+    out.write_str(&text).map_err(minijinja::Error::from)
+}
+
+/// `{{ value | bare }}`: a value placed inside an embedded YAML document (Knative's
+/// `config-gateway` lists, in a literal block), unquoted when it reads back as itself in every
+/// YAML version — lowercase letters, digits, `.`, `-` and `/`, starting with a letter, not a
+/// YAML 1.1 word — so the document reads as Knative's own examples; else as a JSON string,
+/// which is one scalar on one line whatever it holds.
+fn bare(value: &str) -> JinjaValue {
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'/'))
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !crate::core::yaml::is_yaml_1_1_word(value);
+    if plain {
+        JinjaValue::from_safe_string(value.to_owned())
+    } else {
+        JinjaValue::from_safe_string(
+            serde_json::to_string(value).expect("a string serialises to JSON"),
+        )
+    }
+}
 
 /// Renders every enabled component of `model` except the CRD bundles, in component order: each
 /// component's templates in file-name order, then the objects built in Rust.

@@ -17,6 +17,9 @@
 //! - [`argocd`]: the Argo CD config-management plugin contract;
 //! - [`generated`]: committed derived files (schemas, docs, man pages, CRD schemas);
 //! - [`injection`]: meshgen's contract with istiod's injection templates;
+//! - [`hostile`]: hostile input of every class (special files, budgets, values that would break
+//!   the output, positions, the project root, the Argo CD environment), each bounded in time
+//!   and memory (suites `hostile/profiles`, `hostile/overlays`, `hostile/manifests`);
 //! - [`istio`]: revisions, tags, the canary upgrade doc, the knob fixtures against upstream;
 //! - [`upstream`]: typed validation and the analyzers over upstream's own manifests;
 //! - [`writer`]: `render --out` never damages a repository: refused `--out`s, foreign files,
@@ -29,6 +32,7 @@ mod determinism;
 mod generated;
 mod golden;
 mod harness;
+mod hostile;
 mod injection;
 mod istio;
 mod lint;

@@ -8,6 +8,14 @@
 
 use serde_json::{Map, Value};
 
+/// Characters YAML 1.2 does not allow in a stream (its `c-printable` set, with tab, line feed
+/// and carriage return allowed).
+fn is_outside_yaml_charset(c: char) -> bool {
+    matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f')
+        || ('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}'
+        || matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
 /// One line: its indentation and the text after it.
 #[derive(Clone, Copy)]
 struct Line<'a> {
@@ -17,6 +25,11 @@ struct Line<'a> {
 
 /// The documents of `text`, or `None` when it leaves the subset. Empty documents are skipped.
 pub fn parse(text: &str) -> Option<Vec<Value>> {
+    // YAML refuses most control characters anywhere, comments included; serde-saphyr says
+    // where. Found by the `yaml_reader` fuzz target (a NUL in a comment).
+    if text.chars().any(is_outside_yaml_charset) {
+        return None;
+    }
     let mut documents = Vec::new();
     let mut current: Vec<Line> = Vec::new();
     for raw in text.split('\n') {
@@ -39,7 +52,11 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
 }
 
 fn parse_document(lines: &mut [Line]) -> Option<Option<Value>> {
-    let mut parser = Parser { lines, pos: 0 };
+    let mut parser = Parser {
+        lines,
+        pos: 0,
+        depth: 0,
+    };
     parser.skip_blank();
     if parser.pos == parser.lines.len() {
         return Some(None);
@@ -56,7 +73,14 @@ fn parse_document(lines: &mut [Line]) -> Option<Option<Value>> {
 struct Parser<'l, 'a> {
     lines: &'l mut [Line<'a>],
     pos: usize,
+    /// Mappings and sequences open around the current line.
+    depth: usize,
 }
+
+/// Deepest nesting the fast reader follows; deeper text goes to serde-saphyr, whose budget
+/// refuses it with a position. Bounds the recursion on hostile input (a line indented a million
+/// spaces deep would otherwise be a million frames).
+const MAX_DEPTH: usize = super::Limits::MANIFESTS.depth;
 
 impl<'a> Parser<'_, 'a> {
     /// Moves past blank and comment-only lines.
@@ -89,6 +113,22 @@ impl<'a> Parser<'_, 'a> {
     }
 
     fn mapping(&mut self, indent: usize) -> Option<Value> {
+        self.enter()?;
+        let map = self.mapping_entries(indent);
+        self.depth -= 1;
+        map
+    }
+
+    /// One more level of nesting, unless that is past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        Some(())
+    }
+
+    fn mapping_entries(&mut self, indent: usize) -> Option<Value> {
         let mut map = Map::new();
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && is_item(line.text)) {
@@ -108,6 +148,13 @@ impl<'a> Parser<'_, 'a> {
     }
 
     fn sequence(&mut self, indent: usize) -> Option<Value> {
+        self.enter()?;
+        let items = self.sequence_items(indent);
+        self.depth -= 1;
+        items
+    }
+
+    fn sequence_items(&mut self, indent: usize) -> Option<Value> {
         let mut items = Vec::new();
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && !is_item(line.text)) {
@@ -332,6 +379,20 @@ mod tests {
     fn agrees_with_serde_saphyr() {
         let text = "apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  labels:\n    app.kubernetes.io/name: \"x\"\n    k: 'q'\nspec:\n  list:\n  - a\n  - name: b\n    port: 80\n    nested:\n    - 1\n    - -2\n  - |\n    block\n      more\n\n    end\n  - key: |-\n      text\n  empty: {}\n  none: []\n  nothing:\n  image: docker.io/istio/pilot:1.30.3\n  words: it is plain\n  args:\n  - --flag=:1\n  - -v\n  - 30m\n  - 2048Mi\n---\n# comment only\n---\na: 0\n";
         assert_eq!(parse(text).unwrap(), saphyr(text));
+    }
+
+    #[test]
+    fn gives_up_deeper_than_the_budget() {
+        // serde-saphyr then refuses it with a position; the recursion here stays bounded.
+        let deep: String = (0..100_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i % 200)))
+            .collect();
+        let nested: String = (0..100).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert!(parse(&nested).is_none());
+        let _ = parse(&deep);
+        let shallow: String = (0..64).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert!(parse(&shallow).is_some());
+        assert!(super::super::parse_manifests_with_saphyr(&shallow).is_ok());
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, first_in
         if index > 0 || !first_inline {
             pad(out, indent);
         }
-        write_scalar_str(out, key, indent + 2);
+        write_key(out, key);
         out.push(':');
         match value {
             Value::Object(child) if !child.is_empty() => {
@@ -87,6 +87,20 @@ fn write_inline(out: &mut String, value: &Value, indent: usize) {
         Value::String(text) => write_scalar_str(out, text, indent),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+/// A mapping key: plain when it can be, else serde-saphyr's spelling of it as a key, which is
+/// never a block (a literal block there would turn the whole mapping into one string; found by
+/// the `yaml_writer` fuzz target).
+fn write_key(out: &mut String, key: &str) {
+    if is_plain_safe(key) {
+        out.push_str(key);
+    } else {
+        let mut entry = Map::new();
+        entry.insert(key.to_owned(), Value::Null);
+        let text = super::to_yaml_with_saphyr(&Value::Object(entry));
+        out.push_str(text.strip_suffix(": null\n").unwrap_or(&text));
     }
 }
 

@@ -34,7 +34,7 @@ mod fast_write;
 /// or read as plain strings by the fast paths.
 const YAML_1_1_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
 
-fn is_yaml_1_1_word(text: &str) -> bool {
+pub(crate) fn is_yaml_1_1_word(text: &str) -> bool {
     YAML_1_1_WORDS
         .iter()
         .any(|word| word.eq_ignore_ascii_case(text))
@@ -146,6 +146,20 @@ impl SyntaxError {
                     serde_saphyr::UserMessageFormatter.format_message(error)
                 ),
             ),
+            // The scanner's own bound on flow nesting (`[[[…`): a depth budget too.
+            serde_saphyr::Error::ExternalMessage { source, .. }
+                if matches!(
+                    &**source,
+                    serde_saphyr::localizer::ExternalMessageSource::Parser(scan)
+                        if matches!(scan.kind(), serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded)
+                ) =>
+            {
+                (
+                    SyntaxKind::Budget,
+                    "the YAML is larger or deeper than meshgen reads (flow collections nest too deeply)"
+                        .to_owned(),
+                )
+            }
             other => (
                 SyntaxKind::Syntax,
                 serde_saphyr::UserMessageFormatter
@@ -332,7 +346,112 @@ pub fn parse_document(text: &str) -> Result<Option<(Value, Positions)>, SyntaxEr
 /// Parses a stream of Kubernetes manifests (overlay resources, CRD bundles, manifests a user
 /// diffs or lints) the way the API server's reader sees them: YAML 1.1 booleans and legacy
 /// octal numbers. Empty documents are skipped. Each document comes with its positions.
+///
+/// Streams can be large (a render of thousands of namespaces, 100,000 documents), and
+/// serde-saphyr with positions costs about 15,000 instructions a line, so the stream is split
+/// at its `---` lines and each document the fast reader understands is read by it, with the
+/// position of the document alone (enough to name the object; a problem inside it is found by
+/// the checks that read it again). Other documents, and streams with directives or `...`, are
+/// read by serde-saphyr with every position.
 pub fn parse_stream(text: &str) -> Result<Vec<(Value, Positions)>, SyntaxError> {
+    let Some(parts) = split_documents(text) else {
+        return parse_stream_with_saphyr(text);
+    };
+    if parts.len() > Limits::MANIFESTS.documents {
+        return Err(SyntaxError {
+            kind: SyntaxKind::Budget,
+            message: format!(
+                "the YAML is larger or deeper than meshgen reads (more than {} documents)",
+                Limits::MANIFESTS.documents
+            ),
+            loc: Some(Loc {
+                line: parts[Limits::MANIFESTS.documents].0,
+                column: 1,
+            }),
+        });
+    }
+    let mut documents = Vec::new();
+    for (first_line, part) in parts {
+        let fast = fast_read::parse(part).filter(|docs| docs.len() <= 1);
+        match fast {
+            Some(docs) => {
+                if let Some(value) = docs.into_iter().next() {
+                    let mut positions = Positions::default();
+                    positions
+                        .values
+                        .insert(String::new(), content_start(part, first_line));
+                    documents.push((value, positions));
+                }
+            }
+            None => {
+                let shift = |loc: Loc| Loc {
+                    line: loc.line + first_line - 1,
+                    column: loc.column,
+                };
+                let parsed = parse_stream_with_saphyr(part).map_err(|mut error| {
+                    error.loc = error.loc.map(shift);
+                    error
+                })?;
+                for (value, mut positions) in parsed {
+                    for loc in positions
+                        .values
+                        .values_mut()
+                        .chain(positions.keys.values_mut())
+                    {
+                        *loc = shift(*loc);
+                    }
+                    documents.push((value, positions));
+                }
+            }
+        }
+    }
+    Ok(documents)
+}
+
+/// The documents of a stream as (line of their first line, text), split at lines that are
+/// exactly `---` (YAML forbids such a line inside a document, so the split is exact). `None`
+/// for streams whose markers the split does not cover: directives (`%`), `...`, or `---` with
+/// content after it.
+fn split_documents(text: &str) -> Option<Vec<(u64, &str)>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut first_line = 1u64;
+    let mut offset = 0;
+    for (line_number, line) in (1u64..).zip(text.split_inclusive('\n')) {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare == "---" {
+            parts.push((first_line, &text[start..offset]));
+            start = offset + line.len();
+            first_line = line_number + 1;
+        } else if bare.starts_with('%') || bare.starts_with("---") || bare.starts_with("...") {
+            return None;
+        }
+        offset += line.len();
+    }
+    parts.push((first_line, &text[start..]));
+    Some(parts)
+}
+
+/// Where the content of a document starts: its first line that is not blank or a comment.
+fn content_start(part: &str, first_line: u64) -> Loc {
+    for (index, line) in part.lines().enumerate() {
+        let text = line.trim_start_matches(' ');
+        if !(text.is_empty() || text.starts_with('#')) {
+            return Loc {
+                line: first_line + index as u64,
+                column: (line.len() - text.len()) as u64 + 1,
+            };
+        }
+    }
+    Loc {
+        line: first_line,
+        column: 1,
+    }
+}
+
+/// [`parse_stream`] by serde-saphyr alone, with every position.
+fn parse_stream_with_saphyr(text: &str) -> Result<Vec<(Value, Positions)>, SyntaxError> {
     let options = serde_saphyr::options! {
         legacy_octal_numbers: true,
         with_snippet: false,
@@ -444,6 +563,8 @@ mod tests {
                 let flow = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
                 let error = parse_document(&flow).unwrap_err();
                 assert!(error.loc.is_some(), "{error}");
+                assert_eq!(error.kind, SyntaxKind::Budget, "{error}");
+                assert_eq!(parse_stream(&flow).unwrap_err().kind, SyntaxKind::Budget);
                 let block: String = (0..100)
                     .map(|i| format!("{}a:\n", "  ".repeat(i)))
                     .collect();
@@ -476,7 +597,7 @@ mod tests {
             "dash": "-x", "colon": "a: b", "url": "http://x", "star": "*", "p": "50%", "tilde": "~",
             "Yes": "NO", "On": "off", "y": "Y", "1.10": "0755", "date": "2001-12-14", "cr": "a\r\nb",
             "blank": "a\n   \nb\n", "tab": "\tx\ny", "nel": "a\u{85}b", "key with space": "v v",
-            "lead_newline": "\nabc\n", "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
+            "lead_newline": "\nabc\n", "multi\nline key": {"@\n": null}, "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
         });
         assert_eq!(to_yaml(&cases), to_yaml_with_saphyr(&cases));
         for scalar in [
@@ -487,6 +608,31 @@ mod tests {
         ] {
             assert_eq!(to_yaml(&scalar), to_yaml_with_saphyr(&scalar));
         }
+    }
+
+    #[test]
+    fn control_characters_are_left_to_serde_saphyr_which_refuses_them() {
+        // The fast reader once accepted a NUL inside a comment.
+        let (fast, reference) = parse_both_ways("# a\0comment\nkind: A\n");
+        assert!(fast.is_none());
+        assert!(reference.is_err());
+        assert!(parse_manifests("# a\0comment\nkind: A\n").is_err());
+    }
+
+    #[test]
+    fn streams_read_the_same_split_or_whole() {
+        let text = "# lead\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n\n  # c\napiVersion: v1\nkind: B\nmetadata:\n  name: b\n---\n---\nx: on\n";
+        let split = parse_stream(text).unwrap();
+        let whole = parse_stream_with_saphyr(text).unwrap();
+        let values: Vec<&Value> = split.iter().map(|(v, _)| v).collect();
+        assert_eq!(values, whole.iter().map(|(v, _)| v).collect::<Vec<_>>());
+        // Document positions agree whichever reader read the document.
+        for ((_, fast), (_, reference)) in split.iter().zip(&whole) {
+            assert_eq!(fast.values[""], reference.values[""]);
+        }
+        // A problem in a later document is at its line in the stream.
+        let error = parse_stream("a: 1\n---\nb: 1\nb: 2\n").unwrap_err();
+        assert_eq!(error.loc, Some(Loc { line: 4, column: 1 }));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! Policy matching is conservative: an attribute this module cannot evaluate from the objects
 //! alone (IP blocks, ports, conditions) counts as admitting, so findings are never guesses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -260,19 +260,24 @@ fn match_labels<'p>(policy: &'p Authz<'_>) -> Option<&'p BTreeMap<String, String
 
 /// ALLOW policies that apply to every workload `policy` applies to: in its namespace or the
 /// root namespace, with a selector that is a subset of its selector (none is the empty set).
+/// `by_namespace` holds the checked ALLOW policies by namespace, so each policy looks only at
+/// its own namespace's and the root's (the whole list per policy would be quadratic).
 fn covering<'m>(
     mesh: &Mesh<'_>,
-    policies: &'m [Authz<'m>],
+    by_namespace: &HashMap<&str, Vec<&'m Authz<'m>>>,
     policy: &Authz<'_>,
 ) -> Vec<&'m Authz<'m>> {
     let labels = match_labels(policy);
-    policies
-        .iter()
-        .filter(|other| checked_allow(other))
-        .filter(|other| {
-            other.object.id.namespace == policy.object.id.namespace
-                || other.object.id.namespace == mesh.root
-        })
+    let namespace = policy.object.id.namespace.as_str();
+    let mut scopes = vec![namespace];
+    if mesh.root != namespace {
+        scopes.push(&mesh.root);
+    }
+    scopes
+        .into_iter()
+        .filter_map(|scope| by_namespace.get(scope))
+        .flatten()
+        .copied()
         .filter(|other| match (match_labels(other), labels) {
             (None, _) => true,
             (Some(_), None) => false,
@@ -292,6 +297,18 @@ fn rules<'p>(policies: &[&'p Authz<'p>]) -> Vec<&'p PolicyRule> {
         .collect()
 }
 
+/// The checked ALLOW policies by namespace, for [`covering`].
+fn allow_by_namespace<'m>(policies: &'m [Authz<'m>]) -> HashMap<&'m str, Vec<&'m Authz<'m>>> {
+    let mut by_namespace: HashMap<&str, Vec<&'m Authz<'m>>> = HashMap::new();
+    for policy in policies.iter().filter(|policy| checked_allow(policy)) {
+        by_namespace
+            .entry(policy.object.id.namespace.as_str())
+            .or_default()
+            .push(policy);
+    }
+    by_namespace
+}
+
 /// App-namespace ALLOW policies that MG0001/MG0002 judge, with their covering policies.
 fn app_policies<'m>(
     mesh: &Mesh<'_>,
@@ -300,12 +317,13 @@ fn app_policies<'m>(
     if !mesh.knative_present() {
         return Vec::new();
     }
+    let by_namespace = allow_by_namespace(policies);
     policies
         .iter()
         .filter(|policy| {
             checked_allow(policy) && !mesh.is_system_namespace(&policy.object.id.namespace)
         })
-        .map(|policy| (policy, covering(mesh, policies, policy)))
+        .map(|policy| (policy, covering(mesh, &by_namespace, policy)))
         .collect()
 }
 
@@ -682,6 +700,23 @@ pub(crate) fn identity_policy_without_mtls(mesh: &Mesh<'_>) -> Vec<Finding> {
         .of_kind("", "ConfigMap")
         .find(|object| object.id.namespace == mesh.serving() && object.id.name == "config-network");
     let mesh_compat = network.map(|network| network.str_at("/data/mesh-compatibility-mode"));
+    let by_namespace = allow_by_namespace(&policies);
+    // Namespaces where a workload-level mode cannot be judged per workload (computed once:
+    // per policy it would be quadratic in the number of namespaces).
+    let workload_mode_namespaces: std::collections::HashSet<&str> = peer_auths
+        .iter()
+        .filter(|pa| {
+            pa.has_selector()
+                && pa
+                    .policy
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.mtls.as_ref())
+                    .and_then(|m| m.mode)
+                    .is_some()
+        })
+        .map(|pa| pa.object.id.namespace.as_str())
+        .collect();
     let mut findings = Vec::new();
     for policy in policies.iter().filter(|policy| checked_allow(policy)) {
         let name = &policy.object.id.namespace;
@@ -691,25 +726,14 @@ pub(crate) fn identity_policy_without_mtls(mesh: &Mesh<'_>) -> Vec<Finding> {
         if !is_injected(namespace) {
             continue;
         }
-        // A workload-level mode in the namespace cannot be judged per workload.
-        let workload_modes = peer_auths.iter().any(|pa| {
-            pa.object.id.namespace == *name
-                && pa.has_selector()
-                && pa
-                    .policy
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.mtls.as_ref())
-                    .and_then(|m| m.mode)
-                    .is_some()
-        });
+        let workload_modes = workload_mode_namespaces.contains(name.as_str());
         let Some((mode, mode_policy)) = mesh.mtls_mode(name) else {
             continue;
         };
         if workload_modes {
             continue;
         }
-        let covering = covering(mesh, &policies, policy);
+        let covering = covering(mesh, &by_namespace, policy);
         if rules(&covering).iter().any(|rule| admits_plain_text(rule)) {
             continue;
         }
