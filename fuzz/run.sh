@@ -5,6 +5,10 @@
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]   default: 40 s, every target
 #
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI uses 1, so its run is reproducible: the same
+# inputs in the same order on a fresh corpus, as far as the time allows); unset, each run
+# explores from a new seed. FUZZ_CORPUS=DIR keeps the corpus elsewhere.
+#
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`). A longer
 # run (docs/fuzzing.md): `fuzz/run.sh 3600 overlay`, or `cargo +nightly fuzz run overlay`.
 set -euo pipefail
@@ -47,7 +51,7 @@ for target in "${targets[@]}"; do
   log="$(mktemp)"
   # -rss_limit_mb: meshgen promises to stay under 1 GiB on any input; -timeout: 5 s per input.
   if cargo +nightly fuzz run --sanitizer none "$target" "$corpus/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=5 -max_len=65536 \
+      -max_total_time="$seconds" -seed="${FUZZ_SEED:-0}" -rss_limit_mb=1024 -timeout=5 -max_len=65536 \
       -print_final_stats=1 > "$log" 2>&1; then
     result=ok
   else

@@ -241,6 +241,11 @@ impl<'a> Parser<'_, 'a> {
         while last > start && self.lines[last - 1].text.is_empty() {
             last -= 1;
         }
+        // ... unless they hold spaces past the indentation, which are content (found by the
+        // `yaml_reader` fuzz target).
+        if self.lines[last..end].iter().any(|line| line.indent > block) {
+            return None;
+        }
         let mut text = String::new();
         for line in &self.lines[start..last] {
             if line.text.is_empty() {

@@ -30,9 +30,12 @@ use super::pointer;
 mod fast_read;
 mod fast_write;
 
-/// The words some YAML version reads as a boolean or null (in any letter case): never written
-/// or read as plain strings by the fast paths.
-const YAML_1_1_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+/// The words some YAML reader takes for a boolean, null or special float (in any letter case):
+/// never written or read as plain strings by the fast paths, which leave them to serde-saphyr
+/// (`nan` and `inf`: the `yaml_writer` fuzz target found serde-saphyr quoting `nAn`).
+const YAML_1_1_WORDS: &[&str] = &[
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity",
+];
 
 pub(crate) fn is_yaml_1_1_word(text: &str) -> bool {
     YAML_1_1_WORDS
@@ -597,7 +600,7 @@ mod tests {
             "dash": "-x", "colon": "a: b", "url": "http://x", "star": "*", "p": "50%", "tilde": "~",
             "Yes": "NO", "On": "off", "y": "Y", "1.10": "0755", "date": "2001-12-14", "cr": "a\r\nb",
             "blank": "a\n   \nb\n", "tab": "\tx\ny", "nel": "a\u{85}b", "key with space": "v v",
-            "lead_newline": "\nabc\n", "multi\nline key": {"@\n": null}, "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
+            "lead_newline": "\nabc\n", "multi\nline key": {"@\n": null}, "nAn": 1, "Inf": "NaN", "image": "docker.io/istio/pilot:1.30.3", "json": "{\"a\": 1}", "hash": "a #b",
         });
         assert_eq!(to_yaml(&cases), to_yaml_with_saphyr(&cases));
         for scalar in [
@@ -617,6 +620,15 @@ mod tests {
         assert!(fast.is_none());
         assert!(reference.is_err());
         assert!(parse_manifests("# a\0comment\nkind: A\n").is_err());
+    }
+
+    #[test]
+    fn spaces_past_a_literal_blocks_indentation_at_its_end_are_content() {
+        // The fast reader once dropped the last line's four spaces.
+        let text = "mesh: |-\n    a:\n    - b:\n        ";
+        let (fast, reference) = parse_both_ways(text);
+        assert!(fast.is_none());
+        assert_eq!(reference.unwrap()[0]["mesh"], "a:\n- b:\n    ");
     }
 
     #[test]
