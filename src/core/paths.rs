@@ -184,47 +184,23 @@ fn shown_from_working_directory(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// Reads a file an earlier render wrote, to compare it: `Ok(None)` when nothing is there. A
-/// FIFO, device or directory in its place, or a file larger than [`MAX_FILE_BYTES`], is an
-/// error, so a comparison can neither block nor read forever (symlinks are followed: a link
-/// to `/dev/zero` is refused like the device itself).
-pub fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
-    let unreadable = |message: String| Diagnostic::new(Kind::Unreadable, message);
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => {
-            return Err(unreadable(format!(
-                "cannot read `{}`: {error}",
-                path.display()
-            )));
-        }
-    };
-    if !metadata.is_file() {
-        return Err(unreadable(format!(
-            "`{}` is not a regular file (a directory, FIFO, socket or device)",
-            path.display()
-        ))
-        .help("meshgen writes regular files; remove what is in its place, or choose another --out directory"));
+/// Opens a file the caller found to be regular, without blocking if it was swapped for a FIFO
+/// since (`O_NONBLOCK` changes nothing for a regular file), and checks the opened file again.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
-            Kind::Budget,
-            format!(
-                "`{}` is larger than {} MiB",
-                path.display(),
-                MAX_FILE_BYTES >> 20
-            ),
-        )
-        .help("meshgen writes no file this large; remove it, or choose another --out directory"));
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "it stopped being a regular file while meshgen opened it",
+        ));
     }
-    let file = std::fs::File::open(path)
-        .map_err(|error| unreadable(format!("cannot read `{}`: {error}", path.display())))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| unreadable(format!("cannot read `{}`: {error}", path.display())))?;
-    Ok(Some(bytes))
+    Ok(file)
 }
 
 /// Reads `canonical` (shown to the user as `path`): a regular file of at most
@@ -262,7 +238,7 @@ pub fn read_input(canonical: &Path, path: &Path, what: &str) -> Result<String, D
     if metadata.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let file = std::fs::File::open(canonical)
+    let file = open_regular(canonical)
         .map_err(|error| unreadable(format!("cannot read {what} `{}`: {error}", path.display())))?;
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // The file may grow after the check: never read more than the budget.
@@ -358,7 +334,5 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.kind, Kind::Unreadable);
         assert!(ProjectRoot::new(Path::new("/dev/null")).is_err());
-        assert!(read_existing(Path::new("/dev/zero")).is_err());
-        assert_eq!(read_existing(Path::new("/nonexistent/x")).unwrap(), None);
     }
 }
