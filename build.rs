@@ -69,20 +69,20 @@ fn git_revision(manifest_dir: &Path) -> String {
             .and_then(|output| String::from_utf8(output.stdout).ok())
             .map(|text| text.trim().to_owned())
     };
-    // Rebuild when HEAD moves: HEAD itself (a branch switch) and the ref it names (a commit).
+    // Rebuild when HEAD moves: HEAD itself (a branch switch) and the ref it names (a commit),
+    // which is a loose file, or a line of `packed-refs`, or both. Only files that exist are
+    // watched: cargo reruns a build script on every build while a watched path is missing
+    // (a repository without `packed-refs` rebuilt meshgen every time).
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         println!("cargo:rerun-if-changed={git_dir}/HEAD");
         if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
             let common = git(&["rev-parse", "--git-common-dir"]).unwrap_or(git_dir.clone());
             let common = manifest_dir.join(common);
-            println!(
-                "cargo:rerun-if-changed={}",
-                common.join(&reference).display()
-            );
-            println!(
-                "cargo:rerun-if-changed={}",
-                common.join("packed-refs").display()
-            );
+            for path in [common.join(&reference), common.join("packed-refs")] {
+                if path.exists() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
+            }
         }
     }
     git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned())
