@@ -14,6 +14,11 @@ use serde_json::{Map, Value};
 /// to quote it. A test checks this writer against serde-saphyr's whole-document output on every
 /// built-in profile, so the two never disagree; this one is several times faster.
 pub fn write(value: &Value) -> String {
+    if !every_key_inline(value) {
+        // A key serde-saphyr writes as an explicit `? key` entry (a long or multi-line one):
+        // rare enough to leave the whole document to it.
+        return super::to_yaml_with_saphyr(value);
+    }
     let mut out = String::with_capacity(1024);
     match value {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
@@ -96,11 +101,29 @@ fn write_inline(out: &mut String, value: &Value, indent: usize) {
 fn write_key(out: &mut String, key: &str) {
     if is_plain_safe(key) {
         out.push_str(key);
-    } else {
-        let mut entry = Map::new();
-        entry.insert(key.to_owned(), Value::Null);
-        let text = super::to_yaml_with_saphyr(&Value::Object(entry));
-        out.push_str(text.strip_suffix(": null\n").unwrap_or(&text));
+    } else if let Some(spelling) = quoted_key(key) {
+        out.push_str(&spelling);
+    }
+}
+
+/// serde-saphyr's spelling of a non-plain key when it writes it inline (`"a: b": …`); `None`
+/// when it writes an explicit `? key` entry instead (found by the `yaml_writer` fuzz target).
+fn quoted_key(key: &str) -> Option<String> {
+    let mut entry = Map::new();
+    entry.insert(key.to_owned(), Value::Null);
+    let text = super::to_yaml_with_saphyr(&Value::Object(entry));
+    let spelling = text.strip_suffix(": null\n")?;
+    (!spelling.contains('\n') && !spelling.starts_with('?')).then(|| spelling.to_owned())
+}
+
+/// Whether every mapping key in `value` can be written on its entry's line.
+fn every_key_inline(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().all(|(key, child)| {
+            (is_plain_safe(key) || quoted_key(key).is_some()) && every_key_inline(child)
+        }),
+        Value::Array(items) => items.iter().all(every_key_inline),
+        _ => true,
     }
 }
 

@@ -623,6 +623,18 @@ mod tests {
     }
 
     #[test]
+    fn tabs_and_long_keys_are_left_to_serde_saphyr() {
+        // Found by the fuzz targets: a trailing tab the fast reader kept, and a key so long
+        // serde-saphyr writes it as an explicit `? key` entry.
+        let (fast, reference) = parse_both_ways("a: b  c\t\n");
+        assert!(fast.is_none());
+        assert_eq!(reference.unwrap()[0]["a"], "b  c");
+        let long = serde_json::json!({ "\u{17}".repeat(400): 1, "k": {"\r".repeat(600): null} });
+        assert!(to_yaml_with_saphyr(&long).starts_with("? "), "an explicit key");
+        assert_eq!(to_yaml(&long), to_yaml_with_saphyr(&long));
+    }
+
+    #[test]
     fn spaces_past_a_literal_blocks_indentation_at_its_end_are_content() {
         // The fast reader once dropped the last line's four spaces.
         let text = "mesh: |-\n    a:\n    - b:\n        ";
