@@ -629,8 +629,14 @@ mod tests {
         let (fast, reference) = parse_both_ways("a: b  c\t\n");
         assert!(fast.is_none());
         assert_eq!(reference.unwrap()[0]["a"], "b  c");
+        let (fast, reference) = parse_both_ways("a:\n  b: x\ry\n");
+        assert!(fast.is_none());
+        assert!(reference.is_err(), "a carriage return is a line break");
         let long = serde_json::json!({ "\u{17}".repeat(400): 1, "k": {"\r".repeat(600): null} });
-        assert!(to_yaml_with_saphyr(&long).starts_with("? "), "an explicit key");
+        assert!(
+            to_yaml_with_saphyr(&long).starts_with("? "),
+            "an explicit key"
+        );
         assert_eq!(to_yaml(&long), to_yaml_with_saphyr(&long));
     }
 
