@@ -57,7 +57,9 @@ for target in "${targets[@]}"; do
   else
     result=CRASH
     status=1
-    tail -n 60 "$log"
+    # The panic message first (the backtrace after it is long), then how libFuzzer ended.
+    grep -A 4 -m 1 'panicked at' "$log" | cut -c 1-2000 || true
+    tail -n 25 "$log"
   fi
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   printf 'fuzz %-12s %s: %s executions in %s s, corpus %s inputs\n' "$target" "$result" \

@@ -623,6 +623,18 @@ mod tests {
     }
 
     #[test]
+    fn long_comment_blocks_inside_a_mapping_are_read() {
+        // serde-saphyr's `comments` feature refused more than a few dozen comment lines while
+        // it looked ahead in a mapping (found by the `yaml_reader` fuzz target); meshgen reads
+        // no comments, so the feature is off.
+        let comments: String = (0..500).map(|i| format!("  # note {i}\n")).collect();
+        let text = format!("metadata:\n{comments}  name: x\n");
+        let (value, _) = parse_document(&text).unwrap().unwrap();
+        assert_eq!(value["metadata"]["name"], "x");
+        assert_eq!(parse_manifests(&text).unwrap()[0]["metadata"]["name"], "x");
+    }
+
+    #[test]
     fn tabs_and_long_keys_are_left_to_serde_saphyr() {
         // Found by the fuzz targets: a trailing tab the fast reader kept, and a key so long
         // serde-saphyr writes it as an explicit `? key` entry.
