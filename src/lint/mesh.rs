@@ -58,6 +58,15 @@ impl<'a> Object<'a> {
         self.value.pointer(pointer).and_then(Value::as_str)
     }
 
+    /// The items of the array at a JSON Pointer (none when it is absent or not an array).
+    pub fn items_at(&self, pointer: &str) -> impl Iterator<Item = &'a Value> + use<'a> {
+        self.value
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    }
+
     /// The whole object through a typed struct; `None` when it does not fit (typed validation
     /// reports why).
     pub fn typed<T: DeserializeOwned>(&self) -> Option<T> {
@@ -401,36 +410,29 @@ impl<'a> Mesh<'a> {
             .collect()
     }
 
+    /// Every object of `group`/`kind` that fits `T`, with its index, sorted by identity.
+    fn typed_of_kind<T: DeserializeOwned>(&self, group: &str, kind: &str) -> Vec<(usize, T)> {
+        let mut typed: Vec<(usize, T)> = self
+            .by_kind
+            .get(group)
+            .and_then(|kinds| kinds.get(kind))
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| Some((index, self.objects[index].typed()?)))
+            .collect();
+        typed.sort_by(|a, b| self.objects[a.0].id.cmp(&self.objects[b.0].id));
+        typed
+    }
+
     /// Every PeerAuthentication that fits its type, sorted by identity, read once.
     fn typed_peer_authentications(&self) -> &[(usize, PeerAuthentication)] {
-        self.peer_auths.get_or_init(|| {
-            let mut policies: Vec<(usize, PeerAuthentication)> = self
-                .by_kind
-                .get("security.istio.io")
-                .and_then(|kinds| kinds.get("PeerAuthentication"))
-                .into_iter()
-                .flatten()
-                .filter_map(|&index| Some((index, self.objects[index].typed()?)))
-                .collect();
-            policies.sort_by(|a, b| self.objects[a.0].id.cmp(&self.objects[b.0].id));
-            policies
-        })
+        self.peer_auths
+            .get_or_init(|| self.typed_of_kind("security.istio.io", "PeerAuthentication"))
     }
 
     pub fn authorization_policies(&self) -> Vec<Authz<'_>> {
         self.authz
-            .get_or_init(|| {
-                let mut policies: Vec<(usize, AuthorizationPolicy)> = self
-                    .by_kind
-                    .get("security.istio.io")
-                    .and_then(|kinds| kinds.get("AuthorizationPolicy"))
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&index| Some((index, self.objects[index].typed()?)))
-                    .collect();
-                policies.sort_by(|a, b| self.objects[a.0].id.cmp(&self.objects[b.0].id));
-                policies
-            })
+            .get_or_init(|| self.typed_of_kind("security.istio.io", "AuthorizationPolicy"))
             .iter()
             .map(|(index, policy)| Authz {
                 object: &self.objects[*index],

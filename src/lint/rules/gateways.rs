@@ -368,12 +368,7 @@ pub(crate) fn unresolved_certificates(
     }
     let own = gateway.id.namespace.as_str();
     let mut missing = Vec::new();
-    let listeners = gateway
-        .value
-        .pointer("/spec/listeners")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
+    let listeners = gateway.items_at("/spec/listeners");
     for (l, listener) in listeners.enumerate() {
         let protocol = listener
             .get("protocol")
@@ -629,12 +624,7 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
             continue;
         }
         if probed_by_name {
-            let listeners = gateway
-                .value
-                .pointer("/spec/listeners")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten();
+            let listeners = gateway.items_at("/spec/listeners");
             for (index, listener) in listeners.enumerate() {
                 let protocol = listener
                     .get("protocol")
@@ -687,12 +677,7 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
                     ),
                 ));
             }
-            let listeners = gateway
-                .value
-                .pointer("/spec/listeners")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten();
+            let listeners = gateway.items_at("/spec/listeners");
             for (index, listener) in listeners.enumerate() {
                 let port = listener.get("port").and_then(Value::as_u64);
                 if listener.get("protocol").and_then(Value::as_str) == Some("HTTP")
