@@ -8,8 +8,6 @@ use super::{InputArgs, Outcome};
 use crate::core::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::lint::{self, LintOptions};
-use crate::pipeline;
-use crate::profile::ProfileSource;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -63,10 +61,7 @@ pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     let report = if args.manifests.is_empty() {
-        let root = args.input.project_root()?;
-        let loaded = pipeline::load_profile(&ProfileSource::parse(&args.input.profile), &root)
-            .map_err(|error| args.input.default_profile_hint(error))?;
-        let rendered = pipeline::render(loaded, &root, &args.input.overlays)?;
+        let rendered = args.input.render()?;
         // Say which pinned CRD bundles are genuine upstream files (their digests were checked
         // against the pins when they were read).
         for bundle in &rendered.profile.profile.spec.crds.bundles {

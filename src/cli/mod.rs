@@ -179,10 +179,14 @@ impl InputArgs {
 
     /// Loads and renders the profile (the report is the caller's to judge).
     fn render(&self) -> Result<Rendered> {
-        let root = self.project_root()?;
-        let loaded = pipeline::load_profile(&ProfileSource::parse(&self.profile), &root)
+        self.render_in(&self.project_root()?)
+    }
+
+    /// [`Self::render`] with the project root the caller already resolved.
+    fn render_in(&self, root: &ProjectRoot) -> Result<Rendered> {
+        let loaded = pipeline::load_profile(&ProfileSource::parse(&self.profile), root)
             .map_err(|error| self.default_profile_hint(error))?;
-        pipeline::render(loaded, &root, &self.overlays)
+        pipeline::render(loaded, root, &self.overlays)
     }
 
     /// With no argument meshgen reads `./meshgen.yaml`; say so when it is missing.

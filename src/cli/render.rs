@@ -32,14 +32,15 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, printer: &Printer) -> Result<Outcome> {
-    let rendered = args.input.render()?.lint_errors()?;
+    // Resolved once: the render reads inputs under it, the writer refuses `--out` at it.
+    let root = args.input.project_root()?;
+    let rendered = args.input.render_in(&root)?.lint_errors()?;
     printer.warnings(&rendered.lint);
     let Some(out) = &args.out else {
         printer.stdout(&emit::stream(&rendered.resources))?;
         return Ok(Outcome::Clean);
     };
     let plan = emit::directory_plan(&rendered.resources, &rendered.inputs)?;
-    let root = args.input.project_root()?;
     let report = emit::write_directory(out, &plan, root.canonical_path())?;
     match &report.recovery {
         Some(Recovery::Finished { .. }) => printer.note(&format!(
