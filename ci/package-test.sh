@@ -159,7 +159,7 @@ snapshot() {
   # mount points behind differs between machines (CI's first run left none), so they are
   # filtered rather than laid out by the warm-up run.
   (cd "$rootfs" && find . -path ./tmp -prune -o \( -type d -printf '%p %m\n' \) -o -printf '%p %m %s %T@\n' \
-    | grep -vE '^\./(dev|etc|proc|run|sys|tmp) 755$' \
+    | grep -vE '^\./(dev|etc|proc|run|sys|tmp) [0-7]+$' \
     | grep -vE '^\./(etc/(hosts|hostname|resolv\.conf)|run/\.containerenv) ' | sort)
 }
 PARAMETERS='[{"name":"overlays","array":["../../overlays/team-label.yaml"]},{"name":"mtls-mode","string":"STRICT"}]'
