@@ -92,30 +92,7 @@ ok "a path leaving the repository fails, stderr only"
 INSTALL="$WORK/argocd-install"
 mkdir -p "$INSTALL"
 cp -r "$REPO/argocd" "$INSTALL/meshgen"
-cat > "$INSTALL/repo-server.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: argocd-repo-server
-  namespace: argocd
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: argocd-repo-server
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: argocd-repo-server
-    spec:
-      containers:
-      - name: argocd-repo-server
-        image: quay.io/argoproj/argocd:v3.5.1
-      volumes:
-      - name: var-files
-        emptyDir: {}
-      - name: plugins
-        emptyDir: {}
-YAML
+cp "$REPO/tests/fixtures/argocd/repo-server.yaml" "$INSTALL/repo-server.yaml"
 cat > "$INSTALL/kustomization.yaml" <<'YAML'
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization

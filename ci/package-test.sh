@@ -233,45 +233,11 @@ grep -qE "^ +value: \"$VERSION\"\$" argocd/repo-server-patch-init-container.yaml
   || fail "argocd/repo-server-patch-init-container.yaml should fetch release $VERSION"
 ok "argocd/*.yaml parse; the manifests name version $VERSION"
 
-# A minimal Argo CD repo-server, as install.yaml has it (copyutil, var-files, plugins).
+# A minimal Argo CD repo-server (tests/fixtures/argocd/repo-server.yaml) beside argocd/ as a
+# component.
 install_base() {
   mkdir -p "$1"
-  cat > "$1/repo-server.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: argocd-repo-server
-  namespace: argocd
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: argocd-repo-server
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: argocd-repo-server
-    spec:
-      initContainers:
-      - name: copyutil
-        image: quay.io/argoproj/argocd:v3.5.1
-        command: [/bin/cp, -n, /usr/local/bin/argocd, /var/run/argocd/argocd-cmp-server]
-        volumeMounts:
-        - name: var-files
-          mountPath: /var/run/argocd
-      containers:
-      - name: argocd-repo-server
-        image: quay.io/argoproj/argocd:v3.5.1
-        volumeMounts:
-        - name: var-files
-          mountPath: /var/run/argocd
-        - name: plugins
-          mountPath: /home/argocd/cmp-server/plugins
-      volumes:
-      - name: var-files
-        emptyDir: {}
-      - name: plugins
-        emptyDir: {}
-YAML
+  cp tests/fixtures/argocd/repo-server.yaml "$1/repo-server.yaml"
   cp -r argocd "$1/meshgen"
 }
 validate() {
