@@ -60,11 +60,7 @@ impl<'a> Object<'a> {
 
     /// The items of the array at a JSON Pointer (none when it is absent or not an array).
     pub fn items_at(&self, pointer: &str) -> impl Iterator<Item = &'a Value> + use<'a> {
-        self.value
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        items_at(self.value, pointer)
     }
 
     /// The whole object through a typed struct; `None` when it does not fit (typed validation
@@ -558,6 +554,16 @@ pub(crate) fn istio_match(pattern: &str, value: &str) -> bool {
 pub(crate) fn namespaced_name(text: &str) -> Option<(&str, &str)> {
     let (namespace, name) = text.split_once('/')?;
     (!namespace.is_empty() && !name.is_empty() && !name.contains('/')).then_some((namespace, name))
+}
+
+/// The items of the array at a JSON Pointer below any value (none when it is absent or not an
+/// array): the walk every analyzer makes over listeners, containers, env and webhooks.
+pub fn items_at<'v>(value: &'v Value, pointer: &str) -> impl Iterator<Item = &'v Value> + use<'v> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 #[cfg(test)]

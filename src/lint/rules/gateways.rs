@@ -15,7 +15,7 @@ use crate::core::wellknown::{
     KNATIVE_LOCAL_PORT,
 };
 use crate::lint::Finding;
-use crate::lint::mesh::{Mesh, Object, namespaced_name};
+use crate::lint::mesh::{Mesh, Object, items_at, namespaced_name};
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0011: Rule = Rule {
@@ -327,12 +327,7 @@ pub(crate) fn istio_provisioned(mesh: &Mesh<'_>, gateway: &Object<'_>) -> bool {
             object.id.name == class
                 && object.str_at("/spec/controllerName") == Some(ISTIO_GATEWAY_CONTROLLER)
         });
-    let addresses = gateway
-        .value
-        .pointer("/spec/addresses")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let addresses: Vec<&Value> = gateway.items_at("/spec/addresses").collect();
     let managed = match addresses.as_slice() {
         [] => true,
         [address] => {
@@ -381,11 +376,7 @@ pub(crate) fn unresolved_certificates(
         if !(protocol == "HTTPS" || (protocol == "TLS" && mode == "Terminate")) {
             continue;
         }
-        let refs = listener
-            .pointer("/tls/certificateRefs")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten();
+        let refs = items_at(listener, "/tls/certificateRefs");
         for (r, reference) in refs.enumerate() {
             let field = |key: &str, default: &'static str| {
                 reference
@@ -447,20 +438,12 @@ fn reference_granted(
     mesh.of_kind(GATEWAY_GROUP, "ReferenceGrant")
         .filter(|grant| grant.id.namespace == to_namespace)
         .any(|grant| {
-            let list = |pointer: &str| {
-                grant
-                    .value
-                    .pointer(pointer)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let from = list("/spec/from").iter().any(|from| {
+            let from = grant.items_at("/spec/from").any(|from| {
                 from.get("group").and_then(Value::as_str) == Some(GATEWAY_GROUP)
                     && from.get("kind").and_then(Value::as_str) == Some("Gateway")
                     && from.get("namespace").and_then(Value::as_str) == Some(from_namespace)
             });
-            let to = list("/spec/to").iter().any(|to| {
+            let to = grant.items_at("/spec/to").any(|to| {
                 to.get("group")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
@@ -713,12 +696,7 @@ fn builtin_classes(istiod: &Object<'_>) -> Option<Vec<String>> {
         .find(|container| container.get("name").and_then(Value::as_str) == Some("discovery"))
         .or_else(|| containers.first())?;
     let mut env: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    for entry in discovery
-        .get("env")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for entry in items_at(discovery, "/env") {
         if let Some(name) = entry.get("name").and_then(Value::as_str) {
             env.insert(name, entry.get("value").and_then(Value::as_str));
         }

@@ -16,7 +16,7 @@ use crate::core::wellknown::{
     SYNC_OPTION_NO_DELETE, SYNC_OPTION_NO_PRUNE,
 };
 use crate::lint::Finding;
-use crate::lint::mesh::{Mesh, Object, escape, in_mesh};
+use crate::lint::mesh::{Mesh, Object, escape, in_mesh, items_at};
 use crate::lint::rule::{Rule, Severity};
 use crate::render::crds::{KNOWN_BUNDLES, bundle_for_group};
 
@@ -314,15 +314,10 @@ fn builtin_group(group: &str) -> bool {
 
 /// The CRD in the set serves `version`.
 fn serves(crd: &Object<'_>, version: &str) -> bool {
-    crd.value
-        .pointer("/spec/versions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|v| {
-            v.get("name").and_then(Value::as_str) == Some(version)
-                && v.get("served").and_then(Value::as_bool) != Some(false)
-        })
+    crd.items_at("/spec/versions").any(|v| {
+        v.get("name").and_then(Value::as_str) == Some(version)
+            && v.get("served").and_then(Value::as_bool) != Some(false)
+    })
 }
 
 /// MG0021: custom resources without their CRDs, in a set that installs the mesh.
@@ -423,11 +418,7 @@ pub(crate) fn argocd_application_settings(mesh: &Mesh<'_>) -> Vec<Finding> {
         if !uses_meshgen {
             continue;
         }
-        let options: Vec<&str> = spec
-            .pointer("/syncPolicy/syncOptions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let options: Vec<&str> = items_at(spec, "/syncPolicy/syncOptions")
             .filter_map(Value::as_str)
             .map(str::trim)
             .collect();

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::lint::Finding;
-use crate::lint::mesh::{LABEL_REV, LABEL_TAG, Mesh, Object, escape};
+use crate::lint::mesh::{LABEL_REV, LABEL_TAG, Mesh, Object, escape, items_at};
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0030: Rule = Rule {
@@ -136,11 +136,7 @@ fn tag_webhooks<'m, 'a>(mesh: &'m Mesh<'a>) -> Vec<(&'m Object<'a>, &'a str, Opt
 /// The Service names of every webhook's `clientConfig`, with the webhook's index.
 fn webhook_services(object: &Object<'_>) -> Vec<(usize, String, String)> {
     object
-        .value
-        .get("webhooks")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .items_at("/webhooks")
         .enumerate()
         .filter_map(|(index, webhook)| {
             let service = webhook.pointer("/clientConfig/service")?;
@@ -347,11 +343,7 @@ pub(crate) fn duplicate_env(mesh: &Mesh<'_>) -> Vec<Finding> {
                     .flatten();
                 for (c, container) in containers.enumerate() {
                     let mut seen = BTreeSet::new();
-                    let env = container
-                        .get("env")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten();
+                    let env = items_at(container, "/env");
                     for (e, entry) in env.enumerate() {
                         let Some(var) = entry.get("name").and_then(Value::as_str) else {
                             continue;
@@ -424,12 +416,7 @@ pub(crate) fn unknown_tracing_provider(mesh: &Mesh<'_>) -> Vec<Finding> {
                     continue;
                 };
                 for config in &configs {
-                    let defined = config
-                        .config
-                        .get("extensionProviders")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
+                    let defined = items_at(&config.config, "/extensionProviders")
                         .any(|p| p.get("name").and_then(Value::as_str) == Some(name));
                     if !defined {
                         findings.push(MG0036.finding(

@@ -16,7 +16,7 @@ use crate::core::wellknown::{
 use crate::lint::Finding;
 use crate::lint::istio_types::{MtlsMode, Rule as PolicyRule, Source};
 use crate::lint::mesh::{
-    Authz, LABEL_DATAPLANE, LABEL_INJECTION, Mesh, in_mesh, is_injected, istio_match,
+    Authz, LABEL_DATAPLANE, LABEL_INJECTION, Mesh, in_mesh, is_injected, istio_match, items_at,
 };
 
 /// The Deployment of Eventing's in-memory channel controller, and the webhook it serves.
@@ -507,18 +507,8 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
                 labels
             };
             let port = object
-                .value
-                .pointer("/spec/template/spec/containers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .flat_map(|container| {
-                    container
-                        .get("ports")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                })
+                .items_at("/spec/template/spec/containers")
+                .flat_map(|container| items_at(container, "/ports"))
                 .find(|port| port.get("name").and_then(Value::as_str) == Some("https-webhook"))
                 .and_then(|port| port.get("containerPort").and_then(Value::as_u64))
                 .and_then(|port| u16::try_from(port).ok())

@@ -29,12 +29,7 @@ pub(crate) fn istio_validation_ignore(mesh: &Mesh<'_>) -> Vec<Finding> {
         "admissionregistration.k8s.io",
         "ValidatingWebhookConfiguration",
     ) {
-        let webhooks = object
-            .value
-            .get("webhooks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten();
+        let webhooks = object.items_at("/webhooks");
         for (index, webhook) in webhooks.enumerate() {
             let name = webhook
                 .get("name")
