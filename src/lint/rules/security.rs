@@ -210,14 +210,23 @@ fn principal_may_be_in(pattern: &str, namespace: &str) -> bool {
 
 /// The rule's `from` admits a peer from `namespace`.
 fn from_admits(rule: &PolicyRule, namespace: &str) -> bool {
+    from_lets_in(rule, |source| source_admits(source, namespace))
+}
+
+/// The rule's `from` lets in a peer whose source `fits`: there is no `from`, or one of its
+/// entries has no source or a source that fits.
+fn from_lets_in(rule: &PolicyRule, fits: impl Fn(&Source) -> bool) -> bool {
     match rule.from.as_deref() {
         None | Some([]) => true,
-        Some(froms) => froms.iter().any(|from| {
-            from.source
-                .as_ref()
-                .is_none_or(|source| source_admits(source, namespace))
-        }),
+        Some(froms) => froms
+            .iter()
+            .any(|from| from.source.as_ref().is_none_or(&fits)),
     }
+}
+
+/// The source sets none of the attributes that match a peer's mTLS identity.
+fn names_no_identity(source: &Source) -> bool {
+    source.namespaces.is_none() && source.principals.is_none() && source.service_accounts.is_none()
 }
 
 /// The rule's `to` admits `GET path`.
@@ -653,16 +662,7 @@ pub(crate) fn knative_webhook_strict(mesh: &Mesh<'_>) -> Vec<Finding> {
 /// sets none of the identity attributes, and no `to` (a path or port restriction is not
 /// "every request"). Conditions (`when`) count as admitting: this module cannot judge them.
 fn admits_plain_text(rule: &PolicyRule) -> bool {
-    let from_open = match rule.from.as_deref() {
-        None | Some([]) => true,
-        Some(froms) => froms.iter().any(|from| {
-            from.source.as_ref().is_none_or(|source| {
-                source.namespaces.is_none()
-                    && source.principals.is_none()
-                    && source.service_accounts.is_none()
-            })
-        }),
-    };
+    let from_open = from_lets_in(rule, names_no_identity);
     let to_open = rule.to.as_deref().is_none_or(<[_]>::is_empty);
     (from_open && to_open) || rule.when.as_ref().is_some_and(|when| !when.is_empty())
 }
@@ -811,18 +811,11 @@ pub(crate) fn knative_probe_policy_too_broad(mesh: &Mesh<'_>) -> Vec<Finding> {
             .iter()
             .enumerate()
         {
-            let anyone = match rule.from.as_deref() {
-                None | Some([]) => true,
-                Some(froms) => froms.iter().any(|from| {
-                    from.source.as_ref().is_none_or(|source| {
-                        source.namespaces.is_none()
-                            && source.principals.is_none()
-                            && source.service_accounts.is_none()
-                            && source.ip_blocks.is_none()
-                            && source.remote_ip_blocks.is_none()
-                    })
-                }),
-            };
+            let anyone = from_lets_in(rule, |source| {
+                names_no_identity(source)
+                    && source.ip_blocks.is_none()
+                    && source.remote_ip_blocks.is_none()
+            });
             let probe_paths = rule.to.iter().flatten().any(|to| {
                 to.operation.as_ref().is_some_and(|operation| {
                     operation.ports.is_none()
