@@ -55,7 +55,7 @@ impl<'a> Object<'a> {
 
     /// A string at a JSON Pointer.
     pub fn str_at(&self, pointer: &str) -> Option<&'a str> {
-        self.value.pointer(pointer).and_then(Value::as_str)
+        str_at(self.value, pointer)
     }
 
     /// The items of the array at a JSON Pointer (none when it is absent or not an array).
@@ -554,6 +554,11 @@ pub(crate) fn istio_match(pattern: &str, value: &str) -> bool {
 pub(crate) fn namespaced_name(text: &str) -> Option<(&str, &str)> {
     let (namespace, name) = text.split_once('/')?;
     (!namespace.is_empty() && !name.is_empty() && !name.contains('/')).then_some((namespace, name))
+}
+
+/// The string at a JSON Pointer below any value (`None` when it is absent or not a string).
+pub fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
+    value.pointer(pointer).and_then(Value::as_str)
 }
 
 /// The items of the array at a JSON Pointer below any value (none when it is absent or not an

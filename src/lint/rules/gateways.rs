@@ -15,7 +15,7 @@ use crate::core::wellknown::{
     KNATIVE_LOCAL_PORT,
 };
 use crate::lint::Finding;
-use crate::lint::mesh::{Mesh, Object, items_at, namespaced_name};
+use crate::lint::mesh::{Mesh, Object, items_at, namespaced_name, str_at};
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0011: Rule = Rule {
@@ -330,13 +330,7 @@ pub(crate) fn istio_provisioned(mesh: &Mesh<'_>, gateway: &Object<'_>) -> bool {
     let addresses: Vec<&Value> = gateway.items_at("/spec/addresses").collect();
     let managed = match addresses.as_slice() {
         [] => true,
-        [address] => {
-            address
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("IPAddress")
-                == "IPAddress"
-        }
+        [address] => str_at(address, "/type").unwrap_or("IPAddress") == "IPAddress",
         _ => false,
     };
     istio_class && managed
@@ -365,14 +359,8 @@ pub(crate) fn unresolved_certificates(
     let mut missing = Vec::new();
     let listeners = gateway.items_at("/spec/listeners");
     for (l, listener) in listeners.enumerate() {
-        let protocol = listener
-            .get("protocol")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let mode = listener
-            .pointer("/tls/mode")
-            .and_then(Value::as_str)
-            .unwrap_or("Terminate");
+        let protocol = str_at(listener, "/protocol").unwrap_or_default();
+        let mode = str_at(listener, "/tls/mode").unwrap_or("Terminate");
         if !(protocol == "HTTPS" || (protocol == "TLS" && mode == "Terminate")) {
             continue;
         }
@@ -389,10 +377,7 @@ pub(crate) fn unresolved_certificates(
                 continue;
             }
             let name = field("name", "");
-            let namespace = reference
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or(own);
+            let namespace = str_at(reference, "/namespace").unwrap_or(own);
             let secret = mesh
                 .of_kind("", "Secret")
                 .any(|s| s.id.namespace == namespace && s.id.name == name)
@@ -401,10 +386,7 @@ pub(crate) fn unresolved_certificates(
                         && c.str_at("/spec/secretName") == Some(name.as_str())
                 });
             let pointer = format!("/spec/listeners/{l}/tls/certificateRefs/{r}");
-            let listener_name = listener
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let listener_name = str_at(listener, "/name").unwrap_or_default();
             if !secret {
                 missing.push((
                     pointer,
@@ -439,20 +421,14 @@ fn reference_granted(
         .filter(|grant| grant.id.namespace == to_namespace)
         .any(|grant| {
             let from = grant.items_at("/spec/from").any(|from| {
-                from.get("group").and_then(Value::as_str) == Some(GATEWAY_GROUP)
-                    && from.get("kind").and_then(Value::as_str) == Some("Gateway")
-                    && from.get("namespace").and_then(Value::as_str) == Some(from_namespace)
+                str_at(from, "/group") == Some(GATEWAY_GROUP)
+                    && str_at(from, "/kind") == Some("Gateway")
+                    && str_at(from, "/namespace") == Some(from_namespace)
             });
             let to = grant.items_at("/spec/to").any(|to| {
-                to.get("group")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .is_empty()
-                    && to.get("kind").and_then(Value::as_str) == Some("Secret")
-                    && to
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .is_none_or(|n| n == name)
+                str_at(to, "/group").unwrap_or_default().is_empty()
+                    && str_at(to, "/kind") == Some("Secret")
+                    && str_at(to, "/name").is_none_or(|n| n == name)
             });
             from && to
         })
@@ -609,14 +585,8 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
         if probed_by_name {
             let listeners = gateway.items_at("/spec/listeners");
             for (index, listener) in listeners.enumerate() {
-                let protocol = listener
-                    .get("protocol")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let listener_name = listener
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let protocol = str_at(listener, "/protocol").unwrap_or_default();
+                let listener_name = str_at(listener, "/name").unwrap_or_default();
                 let Some(names) = probe_names(protocol) else {
                     continue;
                 };
@@ -663,7 +633,7 @@ pub(crate) fn knative_gateway_listener(mesh: &Mesh<'_>) -> Vec<Finding> {
             let listeners = gateway.items_at("/spec/listeners");
             for (index, listener) in listeners.enumerate() {
                 let port = listener.get("port").and_then(Value::as_u64);
-                if listener.get("protocol").and_then(Value::as_str) == Some("HTTP")
+                if str_at(listener, "/protocol") == Some("HTTP")
                     && port.is_some_and(|port| port != u64::from(KNATIVE_LOCAL_PORT))
                 {
                     findings.push(MG0012.finding(
@@ -693,12 +663,12 @@ fn builtin_classes(istiod: &Object<'_>) -> Option<Vec<String>> {
         .and_then(Value::as_array)?;
     let discovery = containers
         .iter()
-        .find(|container| container.get("name").and_then(Value::as_str) == Some("discovery"))
+        .find(|container| str_at(container, "/name") == Some("discovery"))
         .or_else(|| containers.first())?;
     let mut env: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for entry in items_at(discovery, "/env") {
-        if let Some(name) = entry.get("name").and_then(Value::as_str) {
-            env.insert(name, entry.get("value").and_then(Value::as_str));
+        if let Some(name) = str_at(entry, "/name") {
+            env.insert(name, str_at(entry, "/value"));
         }
     }
     let enabled = |name: &str, default: bool| -> Option<bool> {

@@ -16,7 +16,7 @@ use crate::core::wellknown::{
     SYNC_OPTION_NO_DELETE, SYNC_OPTION_NO_PRUNE,
 };
 use crate::lint::Finding;
-use crate::lint::mesh::{Mesh, Object, escape, in_mesh, items_at};
+use crate::lint::mesh::{Mesh, Object, escape, in_mesh, items_at, str_at};
 use crate::lint::rule::{Rule, Severity};
 use crate::render::crds::{KNOWN_BUNDLES, bundle_for_group};
 
@@ -315,7 +315,7 @@ fn builtin_group(group: &str) -> bool {
 /// The CRD in the set serves `version`.
 fn serves(crd: &Object<'_>, version: &str) -> bool {
     crd.items_at("/spec/versions").any(|v| {
-        v.get("name").and_then(Value::as_str) == Some(version)
+        str_at(v, "/name") == Some(version)
             && v.get("served").and_then(Value::as_bool) != Some(false)
     })
 }
@@ -405,10 +405,7 @@ pub(crate) fn argocd_application_settings(mesh: &Mesh<'_>) -> Vec<Finding> {
             continue;
         };
         let plugin = |source: &Value| {
-            source
-                .pointer("/plugin/name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| name.starts_with("meshgen"))
+            str_at(source, "/plugin/name").is_some_and(|name| name.starts_with("meshgen"))
         };
         let uses_meshgen = spec.get("source").is_some_and(plugin)
             || spec

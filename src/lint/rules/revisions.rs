@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::lint::Finding;
-use crate::lint::mesh::{LABEL_REV, LABEL_TAG, Mesh, Object, escape, items_at};
+use crate::lint::mesh::{LABEL_REV, LABEL_TAG, Mesh, Object, escape, items_at, str_at};
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0030: Rule = Rule {
@@ -345,12 +345,11 @@ pub(crate) fn duplicate_env(mesh: &Mesh<'_>) -> Vec<Finding> {
                     let mut seen = BTreeSet::new();
                     let env = items_at(container, "/env");
                     for (e, entry) in env.enumerate() {
-                        let Some(var) = entry.get("name").and_then(Value::as_str) else {
+                        let Some(var) = str_at(entry, "/name") else {
                             continue;
                         };
                         if !seen.insert(var) {
-                            let container_name =
-                                container.get("name").and_then(Value::as_str).unwrap_or("?");
+                            let container_name = str_at(container, "/name").unwrap_or("?");
                             findings.push(MG0034.finding(
                                 &object.id,
                                 format!("{spec}/{list}/{c}/env/{e}/name"),
@@ -417,7 +416,7 @@ pub(crate) fn unknown_tracing_provider(mesh: &Mesh<'_>) -> Vec<Finding> {
                 };
                 for config in &configs {
                     let defined = items_at(&config.config, "/extensionProviders")
-                        .any(|p| p.get("name").and_then(Value::as_str) == Some(name));
+                        .any(|p| str_at(p, "/name") == Some(name));
                     if !defined {
                         findings.push(MG0036.finding(
                             &object.id,

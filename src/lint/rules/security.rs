@@ -17,6 +17,7 @@ use crate::lint::Finding;
 use crate::lint::istio_types::{MtlsMode, Rule as PolicyRule, Source};
 use crate::lint::mesh::{
     Authz, LABEL_DATAPLANE, LABEL_INJECTION, Mesh, in_mesh, is_injected, istio_match, items_at,
+    str_at,
 };
 
 /// The Deployment of Eventing's in-memory channel controller, and the webhook it serves.
@@ -518,7 +519,7 @@ fn webhooks(mesh: &Mesh<'_>, namespace: &str) -> Vec<Webhook> {
             let port = object
                 .items_at("/spec/template/spec/containers")
                 .flat_map(|container| items_at(container, "/ports"))
-                .find(|port| port.get("name").and_then(Value::as_str) == Some("https-webhook"))
+                .find(|port| str_at(port, "/name") == Some("https-webhook"))
                 .and_then(|port| port.get("containerPort").and_then(Value::as_u64))
                 .and_then(|port| u16::try_from(port).ok())
                 .unwrap_or(8443);

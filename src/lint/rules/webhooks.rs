@@ -1,10 +1,8 @@
 //! GitOps analyzers for admission webhooks: Istio validation webhooks rendered with
 //! `failurePolicy: Ignore`, which istiod flips to Fail at runtime (MG0014).
 
-use serde_json::Value;
-
 use crate::lint::Finding;
-use crate::lint::mesh::Mesh;
+use crate::lint::mesh::{Mesh, str_at};
 use crate::lint::rule::{Rule, Severity};
 
 pub(crate) static MG0014: Rule = Rule {
@@ -31,13 +29,8 @@ pub(crate) fn istio_validation_ignore(mesh: &Mesh<'_>) -> Vec<Finding> {
     ) {
         let webhooks = object.items_at("/webhooks");
         for (index, webhook) in webhooks.enumerate() {
-            let name = webhook
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !name.ends_with(".istio.io")
-                || webhook.get("failurePolicy").and_then(Value::as_str) != Some("Ignore")
-            {
+            let name = str_at(webhook, "/name").unwrap_or_default();
+            if !name.ends_with(".istio.io") || str_at(webhook, "/failurePolicy") != Some("Ignore") {
                 continue;
             }
             findings.push(MG0014.finding(
